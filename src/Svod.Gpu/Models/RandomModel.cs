@@ -52,6 +52,47 @@ public static class RandomModel
         };
     }
 
+    /// <summary>
+    /// A random model whose blank bias is tuned (bisection) so greedy decoding of <paramref name="sample"/> emits
+    /// about <paramref name="tokensPerFrame"/> tokens per frame, the load of real speech.
+    /// </summary>
+    public static (RnntModel Model, double TokensPerFrame) CreateWithTokensPerFrame(
+        RnntDims dims, int seed, double tokensPerFrame, IReadOnlyList<float[]> sample, int maxSymbolsPerStep = 10)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var model = Create(dims, seed, 0f, maxSymbolsPerStep);
+        var baseBias = model.Weights.OutputBias[dims.Blank];
+        double low = -30, high = 30, achieved = 0;
+        for (var i = 0; i < 24; i++)
+        {
+            var mid = (low + high) / 2;
+            model.Weights.OutputBias[dims.Blank] = baseBias + (float)mid;
+            achieved = TokensPerFrame(model, sample);
+            if (Math.Abs(achieved - tokensPerFrame) < 0.01)
+            {
+                break;
+            }
+
+            if (achieved > tokensPerFrame)
+            {
+                low = mid;
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+
+        return (model, achieved);
+    }
+
+    private static double TokensPerFrame(RnntModel model, IReadOnlyList<float[]> sample)
+    {
+        using var backend = new Decoding.CpuDecoderBackend(model, sample.Count, sample.Count);
+        var (results, stats) = Decoding.OfflineDecoder.Decode([backend], [.. sample.Select(s => (ReadOnlyMemory<float>)s)]);
+        return (double)results.Sum(r => r.Tokens.Length) / Math.Max(1, stats.Frames);
+    }
+
     /// <summary>Random frames ~ N(0, 1), row-major <c>[count, dims.EncoderDim]</c>.</summary>
     public static float[] Frames(RnntDims dims, int count, Random random)
     {

@@ -10,6 +10,12 @@ namespace Svod.Gpu.Models;
 /// <param name="NumClasses">Tokens plus blank (<c>head.joint.num_classes</c>).</param>
 public sealed record RnntDims(int EncoderDim, int PredHidden, int PredLayers, int JointHidden, int NumClasses)
 {
+    /// <summary>GigaAM v3 character model: d_model 768, predictor and joint 320, 33 characters + blank.</summary>
+    public static RnntDims GigaAmChar { get; } = new(768, 320, 1, 320, 34);
+
+    /// <summary>GigaAM v3 e2e model: as <see cref="GigaAmChar"/> with 1024 SentencePiece tokens + blank.</summary>
+    public static RnntDims GigaAmBpe { get; } = new(768, 320, 1, 320, 1025);
+
     public int Blank => NumClasses - 1;
 
     /// <summary>LSTM gate rows per layer (i, f, g, o stacked, PyTorch order).</summary>

@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Globalization;
+using Svod.Gpu.Decoding.Kernels;
+using Svod.Gpu.Models;
+
+namespace Svod.Cluster.Cli;
+
+/// <summary><c>svod bench</c>: AdvanceDecoding frames/s per thread at several batch sizes.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var preset = new Option<string>("--preset")
+        {
+            Description = "Random model at GigaAM v3 sizes: 'char' (34 classes), 'bpe' (1025 classes) or 'all'. " +
+                "Ignored when --model is given.",
+            DefaultValueFactory = _ => "all",
+        };
+        preset.AcceptOnlyFromAmong("char", "bpe", "all");
+        var model = new Option<string?>("--model") { Description = ModelSource.Help + " Default: random (--preset)." };
+        var frames = new Option<string[]>("--frames")
+        {
+            Description = FrameInputs.Help + " Default: random N(0,1) frames.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var batches = new Option<int[]>("--batch")
+        {
+            Description = "Batch sizes (lanes per call), comma-separated.",
+            DefaultValueFactory = _ => [1, 16, 64, 256],
+            CustomParser = ParseList,
+        };
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "Measuring time per batch size.",
+            DefaultValueFactory = _ => 3.0,
+        };
+        var tokensPerFrame = new Option<double>("--tokens-per-frame")
+        {
+            Description = "Random models: the blank bias is tuned so greedy decoding emits about this many tokens " +
+                "per frame.",
+            DefaultValueFactory = _ => 0.5,
+        };
+        var utteranceFrames = new Option<int>("--utterance-frames")
+        {
+            Description = "Random frames: frames per utterance.",
+            DefaultValueFactory = _ => 128,
+        };
+        utteranceFrames.Validators.Add(r => BackendOptions.RequirePositive(r, "--utterance-frames"));
+        var maxFramesPerCall = new Option<int>("--max-frames-per-call")
+        {
+            Description = "Frames each lane gets per AdvanceDecoding call (the chunk a streaming client sends).",
+            DefaultValueFactory = _ => 64,
+        };
+        maxFramesPerCall.Validators.Add(r => BackendOptions.RequirePositive(r, "--max-frames-per-call"));
+        var seed = new Option<int>("--seed") { Description = "Seed of random models and frames.", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "One JSON line per measurement on stdout." };
+        var command = new Command("bench",
+            "Measure AdvanceDecoding frames/s on one thread for several batch sizes, beside this core's SGEMM rate.");
+        foreach (var o in new Option[] { preset, model, frames, batches, seconds, tokensPerFrame, utteranceFrames,
+                     maxFramesPerCall, seed, json })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var settings = new BenchRun.Settings(
+                parse.GetValue(batches)!, parse.GetValue(seconds), parse.GetValue(maxFramesPerCall),
+                parse.GetValue(json));
+            var workloads = Workloads(parse.GetValue(model), parse.GetValue(frames) ?? [], parse.GetValue(preset)!,
+                parse.GetValue(tokensPerFrame), parse.GetValue(utteranceFrames), parse.GetValue(seed), settings.Json);
+            var sgemm = SgemmProbe.MeasureGflops();
+            BenchRun.Report(sgemm, settings.Json);
+            foreach (var workload in workloads)
+            {
+                BenchRun.Measure(workload, settings, sgemm, cancellationToken);
+            }
+
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    private static IEnumerable<BenchRun.Workload> Workloads(string? modelPath, string[] framePaths, string preset,
+        double tokensPerFrame, int utteranceFrames, int seed, bool json)
+    {
+        if (modelPath is not null)
+        {
+            var model = ModelSource.Load(modelPath);
+            var utterances = framePaths.Length > 0
+                ? LoadFrames(framePaths, model.Dims.EncoderDim)
+                : RandomFrames(model.Dims, 64, utteranceFrames, seed);
+            yield return new BenchRun.Workload(Path.GetFileName(Path.TrimEndingDirectorySeparator(modelPath)), model,
+                utterances);
+            yield break;
+        }
+
+        foreach (var (name, dims) in new[] { ("char", RnntDims.GigaAmChar), ("bpe", RnntDims.GigaAmBpe) })
+        {
+            if (preset != "all" && preset != name)
+            {
+                continue;
+            }
+
+            var utterances = RandomFrames(dims, 256, utteranceFrames, seed);
+            var (model, achieved) = RandomModel.CreateWithTokensPerFrame(dims, seed, tokensPerFrame,
+                utterances.Take(16).ToArray());
+            if (!json)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: random model {dims.EncoderDim}/{dims.PredHidden}/{dims.JointHidden}/" +
+                    $"{dims.NumClasses} classes, blank bias tuned to {achieved:F2} tokens/frame"));
+            }
+
+            yield return new BenchRun.Workload(name, model, utterances);
+        }
+    }
+
+    private static float[][] RandomFrames(RnntDims dims, int count, int frames, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => RandomModel.Frames(dims, frames, random)).ToArray();
+    }
+
+    private static float[][] LoadFrames(string[] paths, int width)
+    {
+        var result = new List<float[]>();
+        foreach (var input in FrameInputs.Expand(paths))
+        {
+            var (matrix, error) = FrameInputs.TryRead(input, width);
+            result.Add(matrix?.Data ?? throw new CliException(error!));
+        }
+
+        return [.. result];
+    }
+
+    private static int[] ParseList(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var values = new List<int>();
+        foreach (var token in result.Tokens)
+        {
+            foreach (var part in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < 1)
+                {
+                    result.AddError($"--batch: '{part}' is not a positive whole number");
+                    return [];
+                }
+
+                values.Add(v);
+            }
+        }
+
+        return [.. values];
+    }
+}

@@ -1,0 +1,21 @@
+namespace Svod.Cluster.Cli;
+
+/// <summary>A problem the user can fix (bad path, bad model, bad option): printed as one line, no stack trace.</summary>
+internal sealed class CliException(string message, int exitCode = ExitCodes.BadInput) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
+
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>The run finished but some inputs failed (each reported on stderr).</summary>
+    public const int SomeFailed = 1;
+
+    /// <summary>Nothing was done: a missing or malformed model, path or option value.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>An unexpected failure inside svod (a bug): reported with its stack trace.</summary>
+    public const int InternalError = 70;
+}

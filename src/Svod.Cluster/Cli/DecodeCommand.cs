@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Svod.Gpu.Decoding;
+
+namespace Svod.Cluster.Cli;
+
+/// <summary><c>svod decode</c>: greedy RNN-T decoding of .npy encoder frames through AdvanceDecoding.</summary>
+internal static class DecodeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = ModelSource.Help, Required = true };
+        var frames = new Option<string[]>("--frames")
+        {
+            Description = FrameInputs.Help,
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var batch = new Option<int>("--batch")
+        {
+            Description = "Lanes per AdvanceDecoding call: utterances decoded together by each thread.",
+            DefaultValueFactory = _ => 64,
+        };
+        batch.Validators.Add(r => BackendOptions.RequirePositive(r, "--batch"));
+        var json = new Option<bool>("--json")
+        {
+            Description = "One JSON line per utterance on stdout ({utterance, text, tokens, frames}); a summary " +
+                "line {frames, seconds, frames_per_s} last on stderr.",
+        };
+        var backend = new BackendOptions();
+        var command = new Command("decode", "Decode encoder frames (.npy files or directories) with greedy RNN-T.");
+        command.Options.Add(model);
+        command.Options.Add(frames);
+        command.Options.Add(batch);
+        backend.AddTo(command);
+        command.Options.Add(json);
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(
+            parse, parse.GetValue(model)!, parse.GetValue(frames)!, parse.GetValue(batch), parse.GetValue(json),
+            backend, cancellationToken)));
+        return command;
+    }
+
+    private static int Run(ParseResult parse, string modelPath, string[] framePaths, int batch, bool json,
+        BackendOptions backendOptions, CancellationToken cancellationToken)
+    {
+        var model = ModelSource.Load(modelPath);
+        var inputs = FrameInputs.Expand(framePaths);
+        var width = model.Dims.EncoderDim;
+
+        // Read and check every file first, so decoding time counts decoding only.
+        var loading = new Progress("files read", inputs.Count, enabled: !json);
+        var utterances = new List<ReadOnlyMemory<float>>(inputs.Count);
+        var names = new List<string>(inputs.Count);
+        var failures = 0;
+        foreach (var input in inputs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (matrix, error) = FrameInputs.TryRead(input, width);
+            if (matrix is null)
+            {
+                Console.Error.WriteLine($"svod: {error}");
+                failures++;
+            }
+            else
+            {
+                utterances.Add(matrix.Data);
+                names.Add(input.Name);
+            }
+
+            loading.Advance();
+        }
+
+        loading.Done();
+        var totalFrames = utterances.Sum(u => (long)u.Length / width);
+        var backends = backendOptions.Create(parse, model, Math.Min(batch, Math.Max(1, utterances.Count)));
+        DecodedUtterance[] results;
+        double seconds;
+        DecodeCallStats stats;
+        try
+        {
+            var decoding = new Progress("utterances decoded", utterances.Count, enabled: !json);
+            var clock = Stopwatch.StartNew();
+            (results, stats) = OfflineDecoder.Decode(backends, utterances, _ => decoding.Advance(), cancellationToken);
+            seconds = clock.Elapsed.TotalSeconds;
+            decoding.Done();
+        }
+        finally
+        {
+            foreach (var b in backends)
+            {
+                b.Dispose();
+            }
+        }
+
+        for (var i = 0; i < results.Length; i++)
+        {
+            var text = model.Tokenizer.Decode(results[i].Tokens);
+            Console.Out.WriteLine(json
+                ? JsonLines.Write(w =>
+                {
+                    w.WriteString("utterance", names[i]);
+                    w.WriteString("text", text);
+                    w.WriteArray("tokens", results[i].Tokens);
+                    w.WriteArray("frames", results[i].TokenFrames);
+                })
+                : $"{names[i]}\t{text}");
+        }
+
+        var rate = seconds > 0 ? totalFrames / seconds : 0;
+        if (json)
+        {
+            Console.Error.WriteLine(JsonLines.Write(w =>
+            {
+                w.WriteNumber("frames", totalFrames);
+                w.WriteNumber("seconds", Math.Round(seconds, 6));
+                w.WriteNumber("frames_per_s", Math.Round(rate, 1));
+            }));
+        }
+        else
+        {
+            var failed = failures > 0 ? $"; {failures} file(s) failed" : "";
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"decoded {results.Length} utterances, {totalFrames:N0} frames in {seconds:F3} s: {rate:N0} frames/s " +
+                $"({rate * 0.04:N0}x real time at 40 ms frames), {stats.Emissions:N0} tokens, " +
+                $"{backends.Length} thread(s) x {backends[0].NumLanes} lanes{failed}"));
+        }
+
+        return failures > 0 ? ExitCodes.SomeFailed : ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,38 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Svod.Cluster.Cli;
+
+/// <summary>One-line JSON objects for machine-readable output; non-ASCII text is written as is, not escaped.</summary>
+internal static class JsonLines
+{
+    private static readonly JsonWriterOptions Options = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Indented = false,
+    };
+
+    public static string Write(Action<Utf8JsonWriter> body)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, Options))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    public static void WriteArray(this Utf8JsonWriter writer, string name, ReadOnlySpan<int> values)
+    {
+        writer.WriteStartArray(name);
+        foreach (var v in values)
+        {
+            writer.WriteNumberValue(v);
+        }
+
+        writer.WriteEndArray();
+    }
+}

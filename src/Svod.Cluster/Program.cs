@@ -1,0 +1,3 @@
+using Svod.Cluster.Cli;
+
+return await SvodCommandLine.RunAsync(args);
