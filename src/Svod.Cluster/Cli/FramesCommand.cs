@@ -30,7 +30,8 @@ internal static class FramesCommand
         });
         var noise = new Option<float>("--noise")
         {
-            Description = "Standard deviation of Gaussian noise added to every value (0.1 still decodes exactly).",
+            Description = "Standard deviation of Gaussian noise added to every value (up to 0.05 always decodes exactly; " +
+                "at 0.1 one character in millions may flip).",
             DefaultValueFactory = _ => 0f,
         };
         var seed = new Option<int>("--seed") { Description = "Seed of the noise.", DefaultValueFactory = _ => 0 };

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Svod.Benchmarks.AdvanceDecodingBenchmarks).Assembly).Run(args);

@@ -1,0 +1,38 @@
+namespace Svod.IntegrationTests;
+
+/// <summary>
+/// Tools the tests need from the machine (Debian's python3-torch, sentencepiece). Locally a missing tool makes the
+/// test return early with the reason; on CI (<c>CI=true</c>) it is a failure, never a silent skip.
+/// </summary>
+internal static class RequiredTool
+{
+    public const string Python = "/usr/bin/python3";
+
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <returns>true when the test can go on.</returns>
+    public static async Task<bool> PythonTorchAsync(ITestOutputHelper output)
+    {
+        var why = await MissingTorchAsync();
+        if (why is null)
+        {
+            return true;
+        }
+
+        var message = $"PyTorch reference unavailable ({why}); install with: apt-get install python3-torch python3-numpy python3-sentencepiece sentencepiece";
+        Assert.False(IsCi, message);
+        output.WriteLine($"SKIPPED: {message}");
+        return false;
+    }
+
+    private static async Task<string?> MissingTorchAsync()
+    {
+        if (!File.Exists(Python))
+        {
+            return $"{Python} not found";
+        }
+
+        var run = await ProcessRun.StartAsync(Python, ["-c", "import torch, numpy, sentencepiece"], TimeSpan.FromMinutes(1));
+        return run.ExitCode == 0 ? null : run.Stderr.Trim();
+    }
+}
