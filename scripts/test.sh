@@ -24,4 +24,14 @@ if ! command -v dotnet >/dev/null; then
 fi
 
 echo "== dotnet test (Release)"
-dotnet test Svod.sln -c Release --nologo "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Svod.sln -c Release --nologo "$@" 2>&1 | tee "$log" || status=$?
+
+# One plain summary line over every test assembly: "tests: N passed, N failed, N skipped".
+awk '/(Passed|Failed)! +- +Failed: /{
+       for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1));
+         if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"

@@ -20,7 +20,7 @@ public sealed class NpyTests : IDisposable
         var data = Enumerable.Range(0, 5 * 3).Select(_ => (float)(random.NextDouble() * 200 - 100)).ToArray();
         data[4] = -0f;
         data[5] = float.Epsilon;
-        var path = _dir.File("frames.npy");
+        var path = _dir["frames.npy"];
 
         Npy.WriteFrames(path, data, rows: 5, cols: 3);
         var frames = Npy.ReadFrames(path, expectedWidth: 3);
@@ -33,7 +33,7 @@ public sealed class NpyTests : IDisposable
     [Fact]
     public void Written_file_has_a_version_1_header_padded_to_64_bytes()
     {
-        var path = _dir.File("frames.npy");
+        var path = _dir["frames.npy"];
         Npy.WriteFrames(path, new float[2 * 768], rows: 2, cols: 768);
 
         var bytes = File.ReadAllBytes(path);
@@ -81,7 +81,7 @@ public sealed class NpyTests : IDisposable
     [Fact]
     public void Frames_of_another_width_name_both_widths()
     {
-        var path = _dir.File("frames.npy");
+        var path = _dir["frames.npy"];
         Npy.WriteFrames(path, new float[4 * 512], rows: 4, cols: 512);
 
         var e = Assert.Throws<ModelFormatException>(() => Npy.ReadFrames(path, expectedWidth: 768));
@@ -94,7 +94,7 @@ public sealed class NpyTests : IDisposable
     {
         var data = new float[20 * 5];
         data[(17 * 5) + 3] = float.NaN;
-        var path = _dir.File("nan.npy");
+        var path = _dir["nan.npy"];
         Npy.WriteFrames(path, data, rows: 20, cols: 5);
 
         var e = Assert.Throws<ModelFormatException>(() => Npy.ReadFrames(path));
@@ -107,7 +107,7 @@ public sealed class NpyTests : IDisposable
     {
         var data = new float[3 * 4];
         data[4] = float.NegativeInfinity;
-        var path = _dir.File("inf.npy");
+        var path = _dir["inf.npy"];
         Npy.WriteFrames(path, data, rows: 3, cols: 4);
 
         var e = Assert.Throws<ModelFormatException>(() => Npy.ReadFrames(path));
@@ -203,7 +203,7 @@ public sealed class NpyTests : IDisposable
     [Fact]
     public void File_without_the_magic_is_not_npy()
     {
-        var path = _dir.File("text.npy");
+        var path = _dir["text.npy"];
         File.WriteAllText(path, "hello, this is not numpy");
 
         var e = Assert.Throws<ModelFormatException>(() => Npy.ReadFrames(path));
@@ -225,7 +225,7 @@ public sealed class NpyTests : IDisposable
     [Fact]
     public void Header_longer_than_the_file_is_truncated()
     {
-        var path = _dir.File("cut.npy");
+        var path = _dir["cut.npy"];
         var bytes = new byte[20];
         Magic.CopyTo(bytes, 0);
         bytes[6] = 1;
@@ -240,7 +240,7 @@ public sealed class NpyTests : IDisposable
     [Fact]
     public void Missing_file_names_the_path()
     {
-        var path = _dir.File("absent.npy");
+        var path = _dir["absent.npy"];
 
         var e = Assert.Throws<ModelFormatException>(() => Npy.ReadFrames(path));
 
@@ -272,7 +272,7 @@ public sealed class NpyTests : IDisposable
         file.Write(length);
         file.Write(header);
         file.Write(data);
-        var path = _dir.File(name);
+        var path = _dir[name];
         File.WriteAllBytes(path, file.ToArray());
         return path;
     }

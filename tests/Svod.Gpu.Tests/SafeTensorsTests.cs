@@ -16,7 +16,7 @@ public sealed class SafeTensorsTests : IDisposable
     public void F32_tensors_round_trip_exactly()
     {
         var tensors = SampleTensors(seed: 1);
-        var path = _dir.File("f32.safetensors");
+        var path = _dir["f32.safetensors"];
 
         SafeTensors.Write(path, tensors, TensorDType.F32);
         var read = SafeTensors.Read(path);
@@ -36,7 +36,7 @@ public sealed class SafeTensorsTests : IDisposable
     public void Half_precision_tensors_round_trip_within_their_precision(TensorDType dtype, int mantissaBits)
     {
         var tensors = SampleTensors(seed: 2);
-        var path = _dir.File("half.safetensors");
+        var path = _dir["half.safetensors"];
 
         SafeTensors.Write(path, tensors, dtype);
         var read = SafeTensors.Read(path);
@@ -66,7 +66,7 @@ public sealed class SafeTensorsTests : IDisposable
     [InlineData(1e-40f, 9.1835496e-41f)] // subnormals round like any other value
     public void BF16_rounds_to_nearest_even(float value, float expected)
     {
-        var path = _dir.File("round.safetensors");
+        var path = _dir["round.safetensors"];
 
         SafeTensors.Write(path, [new SafeTensor("x", TensorDType.F32, [1], [value])], TensorDType.BF16);
 
@@ -76,7 +76,7 @@ public sealed class SafeTensorsTests : IDisposable
     [Fact]
     public void BF16_keeps_NaN_and_negative_zero()
     {
-        var path = _dir.File("nan.safetensors");
+        var path = _dir["nan.safetensors"];
         var nan = BitConverter.Int32BitsToSingle(unchecked((int)0xFF800001)); // a NaN that truncation would make -Inf
 
         SafeTensors.Write(path, [new SafeTensor("x", TensorDType.F32, [3], [float.NaN, nan, -0f])], TensorDType.BF16);
@@ -90,7 +90,7 @@ public sealed class SafeTensorsTests : IDisposable
     [Fact]
     public void Written_file_follows_the_safetensors_layout()
     {
-        var path = _dir.File("layout.safetensors");
+        var path = _dir["layout.safetensors"];
 
         SafeTensors.Write(path,
             [
@@ -133,7 +133,7 @@ public sealed class SafeTensorsTests : IDisposable
     [Fact]
     public void Selected_read_loads_only_the_chosen_tensors()
     {
-        var path = _dir.File("select.safetensors");
+        var path = _dir["select.safetensors"];
         SafeTensors.Write(path, SampleTensors(seed: 3), TensorDType.F32);
 
         var read = SafeTensors.Read(path, name => name.StartsWith("head.", StringComparison.Ordinal));
@@ -144,7 +144,7 @@ public sealed class SafeTensorsTests : IDisposable
     [Fact]
     public void File_shorter_than_8_bytes_has_a_truncated_header()
     {
-        var path = _dir.File("tiny.safetensors");
+        var path = _dir["tiny.safetensors"];
         File.WriteAllBytes(path, [1, 2, 3]);
 
         var e = Assert.Throws<ModelFormatException>(() => SafeTensors.Read(path));
@@ -155,7 +155,7 @@ public sealed class SafeTensorsTests : IDisposable
     [Fact]
     public void Header_size_beyond_the_file_is_a_truncated_header()
     {
-        var path = _dir.File("cut.safetensors");
+        var path = _dir["cut.safetensors"];
         var bytes = new byte[8 + 10];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, 1000);
         File.WriteAllBytes(path, bytes);
@@ -263,7 +263,7 @@ public sealed class SafeTensorsTests : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
         json.CopyTo(bytes, 8);
         data.CopyTo(bytes, 8 + json.Length);
-        var path = _dir.File(name);
+        var path = _dir[name];
         File.WriteAllBytes(path, bytes);
         return path;
     }

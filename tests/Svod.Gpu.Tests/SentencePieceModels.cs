@@ -37,7 +37,7 @@ public sealed class SentencePieceModels : IDisposable
             return;
         }
 
-        var text = _dir.File("text.txt");
+        var text = _dir["text.txt"];
         File.WriteAllText(text, GenerateText(), Utf8);
         Train(text, Bpe, "--vocab_size=60", "--control_symbols=<ctl>", "--user_defined_symbols=<usr>");
         Train(text, ByteFallback, "--vocab_size=300", "--byte_fallback=true", "--character_coverage=0.99");
@@ -47,7 +47,7 @@ public sealed class SentencePieceModels : IDisposable
     /// <summary>Why the models could not be made, or null when they were.</summary>
     public string? Missing { get; }
 
-    public string ModelPath(string name) => _dir.File(name + ".model");
+    public string ModelPath(string name) => _dir[name + ".model"];
 
     /// <summary><c>spm_decode --input_format=id</c>: one decoded text per id sequence.</summary>
     public string[] SpmDecode(string modelPath, IReadOnlyList<int[]> sequences)
@@ -99,7 +99,7 @@ public sealed class SentencePieceModels : IDisposable
     }
 
     private void Train(string text, string name, params string[] options) =>
-        Run(_train!, "", [$"--input={text}", $"--model_prefix={_dir.File(name)}", "--model_type=bpe",
+        Run(_train!, "", [$"--input={text}", $"--model_prefix={_dir[name]}", "--model_type=bpe",
             "--hard_vocab_limit=false", "--minloglevel=2", .. options]);
 
     private static string Run(string program, string input, params string[] arguments)

@@ -186,7 +186,7 @@ public sealed class TokenizerTests(SentencePieceModels spm, ITestOutputHelper ou
     public void Corrupt_model_file_names_the_file()
     {
         using var dir = new TempDirectory();
-        var path = dir.File("tokenizer.model");
+        var path = dir["tokenizer.model"];
         File.WriteAllBytes(path, [0x0A, 0x7F, 0x01]);
 
         var e = Assert.Throws<ModelFormatException>(() => SentencePieceTokenizer.Load(path));
@@ -198,7 +198,7 @@ public sealed class TokenizerTests(SentencePieceModels spm, ITestOutputHelper ou
     public void Model_without_pieces_names_the_file()
     {
         using var dir = new TempDirectory();
-        var path = dir.File("tokenizer.model");
+        var path = dir["tokenizer.model"];
         File.WriteAllBytes(path, []);
 
         var e = Assert.Throws<ModelFormatException>(() => SentencePieceTokenizer.Load(path));

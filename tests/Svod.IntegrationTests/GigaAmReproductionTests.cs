@@ -22,13 +22,13 @@ public sealed class GigaAmReproductionTests(ITestOutputHelper output)
     public async Task Decode_json_reproduces_GigaAM_greedy_tokens_and_frames(
         string preset, string dtype, int count, string structure, string extra)
     {
-        if (!await RequiredTool.PythonTorchAsync(output))
+        if (!await PythonReference.AvailableAsync(output))
         {
             return;
         }
 
         using var dir = new TempDirectory();
-        var generate = await ProcessRun.StartAsync(RequiredTool.Python,
+        var generate = await ProcessRun.StartAsync(PythonReference.Python,
             [Path.Combine(RepositoryPaths.ReferenceTools, "make_reference.py"), "--out", dir.Path, "--preset", preset,
                 "--dtype", dtype, "--utterances", count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--seed", "11", "--structure", structure, "--min-margin", "0",

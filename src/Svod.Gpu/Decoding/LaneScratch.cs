@@ -62,7 +62,7 @@ internal sealed unsafe class LaneScratch : IDisposable
 
     public float[] CellScratch { get; }
 
-    /// <summary>Row pointers handed to <see cref="Gemm.Multiply"/> (pinned).</summary>
+    /// <summary>Row pointers handed to <see cref="Gemm"/> (pinned).</summary>
     public nint[] X { get; }
 
     public nint[] Y { get; }

@@ -16,7 +16,16 @@ internal static unsafe class Gemm
     /// <param name="y">row pointers, each to <see cref="PackedMatrix.PaddedN"/> floats.</param>
     /// <param name="addend">row pointers, each to PaddedN floats (a shared bias row, or a per-row vector).</param>
     /// <param name="pad">rows that fill a partial block: a zero input row, a scratch output row, a zero addend.</param>
-    public static void Multiply(PackedMatrix w, float** x, float** y, float** addend, int rows, in GemmPadRows pad)
+    public static void Multiply(PackedMatrix w, float** x, float** y, float** addend, int rows, in GemmPadRows pad) =>
+        Multiply(w, x, y, addend, rows, pad, Best);
+
+    /// <summary>The widest kernel this machine runs natively.</summary>
+    public static GemmIsa Best { get; } =
+        Vector512.IsHardwareAccelerated ? GemmIsa.Avx512 : Vector256.IsHardwareAccelerated ? GemmIsa.Avx2 : GemmIsa.Scalar;
+
+    /// <summary>As above with a chosen kernel; every choice gives the same bits (tests run all of them).</summary>
+    public static void Multiply(PackedMatrix w, float** x, float** y, float** addend, int rows, in GemmPadRows pad,
+        GemmIsa isa)
     {
         if (rows <= 0)
         {
@@ -33,7 +42,7 @@ internal static unsafe class Gemm
             var r = 0;
             for (; r + 8 <= rows; r += 8)
             {
-                Block(w.K, panel, offset, x + r, y + r, addend + r, 8);
+                Block(w.K, panel, offset, x + r, y + r, addend + r, 8, isa);
             }
 
             var tail = rows - r;
@@ -51,14 +60,14 @@ internal static unsafe class Gemm
                 ta[i] = real ? addend[r + i] : pad.ZeroAddend;
             }
 
-            Block(w.K, panel, offset, tx, ty, ta, size);
+            Block(w.K, panel, offset, tx, ty, ta, size, isa);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block(int k, float* panel, int offset, float** x, float** y, float** a, int size)
+    private static void Block(int k, float* panel, int offset, float** x, float** y, float** a, int size, GemmIsa isa)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (isa == GemmIsa.Avx512)
         {
             if (size == 8)
             {
@@ -69,7 +78,7 @@ internal static unsafe class Gemm
                 Kernel4x32V512(k, panel, offset, x, y, a);
             }
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (isa == GemmIsa.Avx2)
         {
             Kernel4x32V256(k, panel, offset, x, y, a, size);
         }
@@ -225,7 +234,15 @@ internal static unsafe class Gemm
     }
 }
 
-/// <summary>Rows that stand in for missing rows of a partial block (see <see cref="Gemm.Multiply"/>).</summary>
+/// <summary>Which micro-kernel <see cref="Gemm"/> runs: 512-bit, 256-bit or scalar FMA.</summary>
+internal enum GemmIsa
+{
+    Scalar,
+    Avx2,
+    Avx512,
+}
+
+/// <summary>Rows that stand in for missing rows of a partial block (see <see cref="Gemm"/>).</summary>
 internal readonly unsafe struct GemmPadRows(float* zeroInput, float* discard, float* zeroAddend)
 {
     public float* ZeroInput { get; } = zeroInput;

@@ -1,17 +1,15 @@
 namespace Svod.IntegrationTests;
 
 /// <summary>
-/// Tools the tests need from the machine (Debian's python3-torch, sentencepiece). Locally a missing tool makes the
-/// test return early with the reason; on CI (<c>CI=true</c>) it is a failure, never a silent skip.
+/// Debian's Python with torch, numpy and sentencepiece, which runs the GigaAM reference. Locally a missing one makes
+/// the test return early with the reason; on CI (<c>CI=true</c>) it is a failure, never a silent skip.
 /// </summary>
-internal static class RequiredTool
+internal static class PythonReference
 {
     public const string Python = "/usr/bin/python3";
 
-    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-
     /// <returns>true when the test can go on.</returns>
-    public static async Task<bool> PythonTorchAsync(ITestOutputHelper output)
+    public static async Task<bool> AvailableAsync(ITestOutputHelper output)
     {
         var why = await MissingTorchAsync();
         if (why is null)
@@ -20,7 +18,7 @@ internal static class RequiredTool
         }
 
         var message = $"PyTorch reference unavailable ({why}); install with: apt-get install python3-torch python3-numpy python3-sentencepiece sentencepiece";
-        Assert.False(IsCi, message);
+        Assert.False(RequiredTool.OnCi, message);
         output.WriteLine($"SKIPPED: {message}");
         return false;
     }

@@ -1,16 +1,13 @@
-namespace Svod.IntegrationTests;
+namespace Svod.Testing;
 
 /// <summary>A fresh directory under the system temp folder, deleted with everything in it on dispose.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"svod-test-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Path);
-    }
+    public TempDirectory() => Path = Directory.CreateTempSubdirectory("svod-test-").FullName;
 
     public string Path { get; }
 
+    /// <summary>The full path of <paramref name="relative"/> inside this directory.</summary>
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
 
     public void Dispose()
@@ -21,7 +18,7 @@ internal sealed class TempDirectory : IDisposable
         }
         catch (IOException)
         {
-            // A child process may still hold a file for a moment; the temp folder is cleaned by the OS anyway.
+            // A child process may still hold a file for a moment; the OS cleans its temp folder anyway.
         }
     }
 }

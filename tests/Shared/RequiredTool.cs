@@ -1,6 +1,6 @@
 using Xunit.Abstractions;
 
-namespace Svod.Gpu.Tests;
+namespace Svod.Testing;
 
 /// <summary>
 /// External programs a test needs. Missing locally, the test is skipped with the reason written to its output;
