@@ -23,20 +23,22 @@ public sealed class BatchedDecodingTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(13)]
-    public void Fixed_chunk_sizes_give_the_reference_transcript(int chunk)
+    [InlineData(1, 9, 4)]
+    [InlineData(7, 9, 4)]
+    [InlineData(13, 9, 4)]
+    [InlineData(5, 150, 150)] // more lanes than one lane group (64): the call runs group by group
+    public void Fixed_chunk_sizes_give_the_reference_transcript(int chunk, int count, int laneCount)
     {
         var dims = new RnntDims(EncoderDim: 40, PredHidden: 24, PredLayers: 1, JointHidden: 36, NumClasses: 12);
         var model = RandomModel.Create(dims, seed: chunk, blankBias: 0.5f);
         var random = new Random(chunk);
-        var utterances = Enumerable.Range(0, 9).Select(_ => RandomModel.Frames(dims, random.Next(0, 60), random))
+        var utterances = Enumerable.Range(0, count).Select(_ => RandomModel.Frames(dims, random.Next(0, 60), random))
             .ToArray();
         var expected = utterances.Select(u => new ReferenceDecoder(model).Decode(u)).ToArray();
         Assert.Contains(expected, e => e.Tokens.Length > 0);
 
-        using var backend = new CpuDecoderBackend(model, channels: utterances.Length, lanes: 4, maxFramesPerLane: 16);
+        using var backend = new CpuDecoderBackend(model, channels: utterances.Length, lanes: laneCount,
+            maxFramesPerLane: 16);
         var result = backend.CreateResult();
         var offsets = new int[utterances.Length];
         var requests = new List<DecodeRequest>();
