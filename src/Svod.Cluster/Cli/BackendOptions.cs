@@ -4,7 +4,7 @@ using Svod.Gpu.Models;
 
 namespace Svod.Cluster.Cli;
 
-/// <summary>Options shared by the commands that decode: backend, lanes, threads, frames per call.</summary>
+/// <summary>Options shared by the commands that decode whole utterances: backend, threads, frames per call.</summary>
 internal sealed class BackendOptions
 {
     public Option<string> Backend { get; } = new("--backend")
@@ -14,24 +14,13 @@ internal sealed class BackendOptions
         DefaultValueFactory = _ => "auto",
     };
 
-    public Option<int> Threads { get; } = new("--threads")
-    {
-        Description = "Decoding threads, each with its own backend and lanes.",
-        DefaultValueFactory = _ => 1,
-    };
+    public Option<int> Threads { get; } = CliOptions.PositiveInt("--threads",
+        "Decoding threads, each with its own backend and lanes.", 1);
 
-    public Option<int> MaxFramesPerCall { get; } = new("--max-frames-per-call")
-    {
-        Description = "Most frames one lane consumes per AdvanceDecoding call.",
-        DefaultValueFactory = _ => 64,
-    };
+    public Option<int> MaxFramesPerCall { get; } = CliOptions.PositiveInt("--max-frames-per-call",
+        "Most frames one lane consumes per AdvanceDecoding call.", 64);
 
-    public BackendOptions()
-    {
-        Backend.AcceptOnlyFromAmong("cpu", "auto");
-        Threads.Validators.Add(r => RequirePositive(r, "--threads"));
-        MaxFramesPerCall.Validators.Add(r => RequirePositive(r, "--max-frames-per-call"));
-    }
+    public BackendOptions() => Backend.AcceptOnlyFromAmong("cpu", "auto");
 
     public void AddTo(Command command)
     {
@@ -40,17 +29,30 @@ internal sealed class BackendOptions
         command.Options.Add(MaxFramesPerCall);
     }
 
-    /// <summary>One backend per thread, each with <paramref name="lanes"/> lanes and as many channels.</summary>
-    public IDecoderBackend[] Create(ParseResult parse, RnntModel model, int lanes) =>
-        Enumerable.Range(0, parse.GetValue(Threads))
+    /// <summary>
+    /// Decodes whole utterances on one backend per thread, each with <paramref name="lanes"/> lanes (never more
+    /// than there are utterances), and disposes the backends.
+    /// </summary>
+    public OfflineRun Decode(ParseResult parse, RnntModel model, int lanes, IReadOnlyList<ReadOnlyMemory<float>> utterances,
+        Action<int>? completed, CancellationToken cancellationToken)
+    {
+        lanes = Math.Min(lanes, Math.Max(1, utterances.Count));
+        var backends = Enumerable.Range(0, parse.GetValue(Threads))
             .Select(IDecoderBackend (_) => new CpuDecoderBackend(model, lanes, lanes, parse.GetValue(MaxFramesPerCall)))
             .ToArray();
-
-    public static void RequirePositive(System.CommandLine.Parsing.OptionResult result, string name)
-    {
-        if (result.GetValueOrDefault<int>() < 1)
+        try
         {
-            result.AddError($"{name} must be at least 1");
+            var (results, stats) = OfflineDecoder.Decode(backends, utterances, completed, cancellationToken);
+            return new OfflineRun(results, stats, backends.Length, lanes);
+        }
+        finally
+        {
+            foreach (var backend in backends)
+            {
+                backend.Dispose();
+            }
         }
     }
+
+    public sealed record OfflineRun(DecodedUtterance[] Results, DecodeCallStats Stats, int Threads, int Lanes);
 }

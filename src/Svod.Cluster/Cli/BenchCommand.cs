@@ -40,18 +40,9 @@ internal static class BenchCommand
                 "per frame.",
             DefaultValueFactory = _ => 0.5,
         };
-        var utteranceFrames = new Option<int>("--utterance-frames")
-        {
-            Description = "Random frames: frames per utterance.",
-            DefaultValueFactory = _ => 128,
-        };
-        utteranceFrames.Validators.Add(r => BackendOptions.RequirePositive(r, "--utterance-frames"));
-        var maxFramesPerCall = new Option<int>("--max-frames-per-call")
-        {
-            Description = "Frames each lane gets per AdvanceDecoding call (the chunk a streaming client sends).",
-            DefaultValueFactory = _ => 64,
-        };
-        maxFramesPerCall.Validators.Add(r => BackendOptions.RequirePositive(r, "--max-frames-per-call"));
+        var utteranceFrames = CliOptions.PositiveInt("--utterance-frames", "Random frames: frames per utterance.", 128);
+        var maxFramesPerCall = CliOptions.PositiveInt("--max-frames-per-call",
+            "Frames each lane gets per AdvanceDecoding call (the chunk a streaming client sends).", 64);
         var seed = new Option<int>("--seed") { Description = "Seed of random models and frames.", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "One JSON line per measurement on stdout." };
         var command = new Command("bench",

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Svod.Gpu.Decoding;
 
 namespace Svod.Cluster.Cli;
 
@@ -17,12 +16,7 @@ internal static class DecodeCommand
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
-        var batch = new Option<int>("--batch")
-        {
-            Description = "Lanes per AdvanceDecoding call: utterances decoded together by each thread.",
-            DefaultValueFactory = _ => 64,
-        };
-        batch.Validators.Add(r => BackendOptions.RequirePositive(r, "--batch"));
+        var batch = CliOptions.Batch("Lanes per AdvanceDecoding call: utterances decoded together by each thread.");
         var json = new Option<bool>("--json")
         {
             Description = "One JSON line per utterance on stdout ({utterance, text, tokens, frames}); a summary " +
@@ -73,25 +67,12 @@ internal static class DecodeCommand
 
         loading.Done();
         var totalFrames = utterances.Sum(u => (long)u.Length / width);
-        var backends = backendOptions.Create(parse, model, Math.Min(batch, Math.Max(1, utterances.Count)));
-        DecodedUtterance[] results;
-        double seconds;
-        DecodeCallStats stats;
-        try
-        {
-            var decoding = new Progress("utterances decoded", utterances.Count, enabled: !json);
-            var clock = Stopwatch.StartNew();
-            (results, stats) = OfflineDecoder.Decode(backends, utterances, _ => decoding.Advance(), cancellationToken);
-            seconds = clock.Elapsed.TotalSeconds;
-            decoding.Done();
-        }
-        finally
-        {
-            foreach (var b in backends)
-            {
-                b.Dispose();
-            }
-        }
+        var decoding = new Progress("utterances decoded", utterances.Count, enabled: !json);
+        var clock = Stopwatch.StartNew();
+        var run = backendOptions.Decode(parse, model, batch, utterances, _ => decoding.Advance(), cancellationToken);
+        var seconds = clock.Elapsed.TotalSeconds;
+        decoding.Done();
+        var results = run.Results;
 
         for (var i = 0; i < results.Length; i++)
         {
@@ -122,8 +103,8 @@ internal static class DecodeCommand
             var failed = failures > 0 ? $"; {failures} file(s) failed" : "";
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"decoded {results.Length} utterances, {totalFrames:N0} frames in {seconds:F3} s: {rate:N0} frames/s " +
-                $"({rate * 0.04:N0}x real time at 40 ms frames), {stats.Emissions:N0} tokens, " +
-                $"{backends.Length} thread(s) x {backends[0].NumLanes} lanes{failed}"));
+                $"({rate * 0.04:N0}x real time at 40 ms frames), {run.Stats.Emissions:N0} tokens, " +
+                $"{run.Threads} thread(s) x {run.Lanes} lanes{failed}"));
         }
 
         return failures > 0 ? ExitCodes.SomeFailed : ExitCodes.Ok;

@@ -26,14 +26,8 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var batch = new Option<int>("--batch") { Description = "Lanes per AdvanceDecoding call.", DefaultValueFactory = _ => 64 };
-        batch.Validators.Add(r => BackendOptions.RequirePositive(r, "--batch"));
-        var utterances = new Option<int>("--utterances")
-        {
-            Description = "Synthesized utterances for the throughput run.",
-            DefaultValueFactory = _ => 2000,
-        };
-        utterances.Validators.Add(r => BackendOptions.RequirePositive(r, "--utterances"));
+        var batch = CliOptions.Batch("Lanes per AdvanceDecoding call.");
+        var utterances = CliOptions.PositiveInt("--utterances", "Synthesized utterances for the throughput run.", 2000);
         var noise = new Option<float>("--noise")
         {
             Description = "Gaussian noise added to the synthesized frames.",
@@ -67,8 +61,7 @@ internal static class DemoCommand
 
             var encoder = new SyntheticEncoder(model);
             var frames = Sentences.Select((s, i) => encoder.Encode(s, silenceFrames: 1, noise, seed: i)).ToArray();
-            var backends = backendOptions.Create(parse, model, Math.Min(batch, frames.Length));
-            var (results, _) = Decode(backends, frames, cancellationToken);
+            var results = backendOptions.Decode(parse, model, batch, Memories(frames), null, cancellationToken).Results;
             var exact = 0;
             for (var i = 0; i < Sentences.Length; i++)
             {
@@ -85,13 +78,13 @@ internal static class DemoCommand
             var many = Enumerable.Range(0, count)
                 .Select(i => encoder.Encode(Sentences[random.Next(Sentences.Length)], 1, noise, seed: 1000 + i))
                 .ToArray();
-            backends = backendOptions.Create(parse, model, batch);
             var clock = Stopwatch.StartNew();
-            var (_, stats) = Decode(backends, many, cancellationToken);
+            var run = backendOptions.Decode(parse, model, batch, Memories(many), null, cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Throughput: {count} utterances, {stats.Frames:N0} frames in {seconds:F3} s = " +
-                $"{stats.Frames / seconds:N0} frames/s ({backends.Length} thread(s) x {batch} lanes, demo-model sizes)."));
+                $"Throughput: {count} utterances, {run.Stats.Frames:N0} frames in {seconds:F3} s = " +
+                $"{run.Stats.Frames / seconds:N0} frames/s ({run.Threads} thread(s) x {run.Lanes} lanes, " +
+                $"demo-model sizes)."));
             Console.Out.WriteLine("For GigaAM-sized models run: svod bench");
             return exact == Sentences.Length ? ExitCodes.Ok : ExitCodes.SomeFailed;
         }
@@ -101,20 +94,6 @@ internal static class DemoCommand
         }
     }
 
-    private static (Svod.Gpu.Decoding.DecodedUtterance[] Results, Svod.Gpu.Decoding.DecodeCallStats Stats) Decode(
-        Svod.Gpu.Decoding.IDecoderBackend[] backends, float[][] utterances, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return Svod.Gpu.Decoding.OfflineDecoder.Decode(backends,
-                [.. utterances.Select(u => (ReadOnlyMemory<float>)u)], cancellationToken: cancellationToken);
-        }
-        finally
-        {
-            foreach (var b in backends)
-            {
-                b.Dispose();
-            }
-        }
-    }
+    private static ReadOnlyMemory<float>[] Memories(float[][] utterances) =>
+        [.. utterances.Select(u => (ReadOnlyMemory<float>)u)];
 }

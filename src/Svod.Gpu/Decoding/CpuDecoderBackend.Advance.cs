@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using Svod.Gpu.Decoding.Kernels;
 
 namespace Svod.Gpu.Decoding;
@@ -189,14 +190,11 @@ public sealed unsafe partial class CpuDecoderBackend
                 }
 
                 Gemm.Multiply(_inputWeights[l]!, x, y, a, emitters, pad);
+                var bias = new ReadOnlySpan<float>(_hiddenBias[l].Pointer, gateDim);
                 for (var e = 0; e < emitters; e++)
                 {
                     var row = new Span<float>(lanes.InputGatesRow(e), gateDim);
-                    var bias = new ReadOnlySpan<float>(_hiddenBias[l].Pointer, gateDim);
-                    for (var n = 0; n < gateDim; n++)
-                    {
-                        row[n] += bias[n];
-                    }
+                    TensorPrimitives.Add(row, bias, row);
                 }
             }
 

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Svod.Gpu.Decoding.Kernels;
@@ -154,44 +155,30 @@ public sealed unsafe partial class CpuDecoderBackend : IDecoderBackend
         for (var k = 0; k < classes; k++)
         {
             var row = table.AsSpan((long)k * _gatePad, _dims.GateDim);
-            for (var n = 0; n < row.Length; n++)
-            {
-                row[n] += hiddenBias[n];
-            }
+            TensorPrimitives.Add(row, hiddenBias, row);
         }
 
         return table;
     }
 
-    /// <summary>GigaAM's <c>predict(None, None)</c> (zero input, zero state) with the canonical arithmetic.</summary>
+    /// <summary>GigaAM's first <c>predict(None, None)</c>: zero input, zero state, the reference's own step.</summary>
     private (AlignedBuffer H, AlignedBuffer C, AlignedBuffer Predictor) BuildInitialState(RnntModel model)
     {
-        int layers = _dims.PredLayers, hidden = _dims.PredHidden, gates = _dims.GateDim;
+        int layers = _dims.PredLayers, hidden = _dims.PredHidden;
+        var stateH = new float[layers * hidden];
+        var stateC = new float[layers * hidden];
+        ReferenceDecoder.Predict(model, null, new float[layers * hidden], new float[layers * hidden], stateH, stateC);
         var h = new AlignedBuffer((long)layers * _hiddenStride);
         var c = new AlignedBuffer((long)layers * _hiddenStride);
-        var predictor = new AlignedBuffer(_jointPad);
-        var input = new float[hidden];
-        var inputGates = new float[gates];
-        var gateValues = new float[gates];
-        var scratch = new float[2 * hidden];
         for (var l = 0; l < layers; l++)
         {
-            var lw = model.Weights.Layers[l];
-            ScalarMath.Linear(input, lw.InputWeight, lw.InputBias, inputGates);
-            for (var n = 0; n < gates; n++)
-            {
-                // The previous state is zero, so the hidden half is an FMA chain of zeros: exactly +0.
-                gateValues[n] = 0f + (inputGates[n] + lw.HiddenBias[n]);
-            }
-
-            var hl = h.AsSpan((long)l * _hiddenStride, hidden);
-            var cl = c.AsSpan((long)l * _hiddenStride, hidden);
-            CellMath.LstmUpdate(gateValues, hl, cl, scratch);
-            input = hl.ToArray();
+            stateH.AsSpan(l * hidden, hidden).CopyTo(h.AsSpan((long)l * _hiddenStride, hidden));
+            stateC.AsSpan(l * hidden, hidden).CopyTo(c.AsSpan((long)l * _hiddenStride, hidden));
         }
 
-        ScalarMath.Linear(input, model.Weights.PredictorWeight, model.Weights.PredictorBias,
-            predictor.AsSpan(0, _dims.JointHidden));
+        var predictor = new AlignedBuffer(_jointPad);
+        ScalarMath.Linear(stateH.AsSpan((layers - 1) * hidden, hidden), model.Weights.PredictorWeight,
+            model.Weights.PredictorBias, predictor.AsSpan(0, _dims.JointHidden));
         return (h, c, predictor);
     }
 

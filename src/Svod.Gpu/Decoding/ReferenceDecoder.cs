@@ -53,7 +53,7 @@ public sealed class ReferenceDecoder
             var symbols = 0;
             while (symbols < _model.MaxSymbolsPerStep)
             {
-                Predict(lastLabel, stateH, stateC, newH, newC);
+                Predict(_model, lastLabel, stateH, stateC, newH, newC);
                 var g = newH.AsSpan((layers - 1) * hidden, hidden);
                 ScalarMath.Linear(g, w.PredictorWeight, w.PredictorBias, predictorProjection);
                 CellMath.JointInput(encoderProjection, predictorProjection, z);
@@ -76,34 +76,40 @@ public sealed class ReferenceDecoder
         return new DecodedUtterance([.. tokens], [.. tokenFrames]);
     }
 
-    /// <summary><c>RNNTDecoder.predict</c>: one LSTM step from (label, state) into (newH, newC).</summary>
-    private void Predict(int? label, float[] stateH, float[] stateC, float[] newH, float[] newC)
+    /// <summary>
+    /// <c>RNNTDecoder.predict</c>: one LSTM step from (label, state) into (newH, newC), states <c>[layers, H]</c>.
+    /// A null label is GigaAM's empty prefix (zero input); backends start every channel from
+    /// <c>Predict(null, zeros)</c>.
+    /// </summary>
+    internal static void Predict(RnntModel model, int? label, ReadOnlySpan<float> stateH, ReadOnlySpan<float> stateC,
+        Span<float> newH, Span<float> newC)
     {
-        int hidden = _dims.PredHidden, gateDim = _dims.GateDim;
+        var dims = model.Dims;
+        int hidden = dims.PredHidden, gateDim = dims.GateDim;
         var input = label is { } l
-            ? _model.Weights.Embed.AsSpan(l * hidden, hidden).ToArray()
+            ? model.Weights.Embed.AsSpan(l * hidden, hidden).ToArray()
             : new float[hidden];
         var inputGates = new float[gateDim];
         var gates = new float[gateDim];
         var scratch = new float[2 * hidden];
-        for (var layer = 0; layer < _dims.PredLayers; layer++)
+        for (var layer = 0; layer < dims.PredLayers; layer++)
         {
-            var lw = _model.Weights.Layers[layer];
+            var lw = model.Weights.Layers[layer];
             ScalarMath.Linear(input, lw.InputWeight, lw.InputBias, inputGates);
             for (var n = 0; n < gateDim; n++)
             {
                 inputGates[n] += lw.HiddenBias[n];
             }
 
-            var h = stateH.AsSpan(layer * hidden, hidden);
+            var h = stateH.Slice(layer * hidden, hidden);
             for (var n = 0; n < gateDim; n++)
             {
                 gates[n] = ScalarMath.Dot(h, lw.HiddenWeight.AsSpan(n * hidden, hidden)) + inputGates[n];
             }
 
-            var outH = newH.AsSpan(layer * hidden, hidden);
-            var outC = newC.AsSpan(layer * hidden, hidden);
-            stateC.AsSpan(layer * hidden, hidden).CopyTo(outC);
+            var outH = newH.Slice(layer * hidden, hidden);
+            var outC = newC.Slice(layer * hidden, hidden);
+            stateC.Slice(layer * hidden, hidden).CopyTo(outC);
             CellMath.LstmUpdate(gates, outH, outC, scratch);
             input = outH.ToArray();
         }

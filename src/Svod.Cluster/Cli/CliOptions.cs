@@ -1,0 +1,27 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
+namespace Svod.Cluster.Cli;
+
+/// <summary>Option shapes several commands share.</summary>
+internal static class CliOptions
+{
+    /// <summary>A whole-number option that must be at least 1; a smaller value is a parse error naming it.</summary>
+    public static Option<int> PositiveInt(string name, string description, int defaultValue)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(r => RequirePositive(r, name));
+        return option;
+    }
+
+    /// <summary><c>--batch</c>: lanes per AdvanceDecoding call.</summary>
+    public static Option<int> Batch(string description) => PositiveInt("--batch", description, 64);
+
+    private static void RequirePositive(OptionResult result, string name)
+    {
+        if (result.GetValueOrDefault<int>() < 1)
+        {
+            result.AddError($"{name} must be at least 1");
+        }
+    }
+}
