@@ -8,6 +8,7 @@ internal sealed class Progress(string what, int total, bool enabled)
 {
     private readonly bool _enabled = enabled && !Console.IsErrorRedirected;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Lock _drawing = new();
     private long _lastDraw = -1000;
     private int _done;
 
@@ -19,7 +20,7 @@ internal sealed class Progress(string what, int total, bool enabled)
             return;
         }
 
-        lock (_clock)
+        lock (_drawing)
         {
             var now = _clock.ElapsedMilliseconds;
             if (now - _lastDraw < 200 && done != total)
