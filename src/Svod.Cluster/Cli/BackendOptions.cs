@@ -1,24 +1,25 @@
 using System.CommandLine;
+using Svod.Cluster.Configuration;
 using Svod.Gpu.Decoding;
 using Svod.Gpu.Models;
 
 namespace Svod.Cluster.Cli;
 
-/// <summary>Options shared by the commands that decode whole utterances: backend, threads, frames per call.</summary>
+/// <summary>Options shared by the commands that decode whole utterances: backend, threads, frames per call. Each
+/// overrides its configuration key when given.</summary>
 internal sealed class BackendOptions
 {
-    public Option<string> Backend { get; } = new("--backend")
+    public Option<string?> Backend { get; } = new("--backend")
     {
         Description = "AdvanceDecoding backend: 'cpu' (SIMD, always available) or 'auto' (the best available; cpu " +
-            "in this build).",
-        DefaultValueFactory = _ => "auto",
+            "in this build). Default: svod.decoding.backend from the configuration.",
     };
 
-    public Option<int> Threads { get; } = CliOptions.PositiveInt("--threads",
-        "Decoding threads, each with its own backend and lanes.", 1);
+    public Option<int?> Threads { get; } = CliOptions.PositiveIntSetting("--threads",
+        "Decoding threads, each with its own backend and lanes.", "svod.decoding.threads");
 
-    public Option<int> MaxFramesPerCall { get; } = CliOptions.PositiveInt("--max-frames-per-call",
-        "Most frames one lane consumes per AdvanceDecoding call.", 64);
+    public Option<int?> MaxFramesPerCall { get; } = CliOptions.PositiveIntSetting("--max-frames-per-call",
+        "Most frames one lane consumes per AdvanceDecoding call.", "svod.lanes.max-frames-per-call");
 
     public BackendOptions() => Backend.AcceptOnlyFromAmong("cpu", "auto");
 
@@ -33,12 +34,14 @@ internal sealed class BackendOptions
     /// Decodes whole utterances on one backend per thread, each with <paramref name="lanes"/> lanes (never more
     /// than there are utterances), and disposes the backends.
     /// </summary>
-    public OfflineRun Decode(ParseResult parse, RnntModel model, int lanes, IReadOnlyList<ReadOnlyMemory<float>> utterances,
-        Action<int>? completed, CancellationToken cancellationToken)
+    public OfflineRun Decode(ParseResult parse, SvodSettings settings, RnntModel model, int lanes,
+        IReadOnlyList<ReadOnlyMemory<float>> utterances, Action<int>? completed, CancellationToken cancellationToken)
     {
         lanes = Math.Min(lanes, Math.Max(1, utterances.Count));
-        var backends = Enumerable.Range(0, parse.GetValue(Threads))
-            .Select(IDecoderBackend (_) => new CpuDecoderBackend(model, lanes, lanes, parse.GetValue(MaxFramesPerCall)))
+        var threads = parse.GetValue(Threads) ?? settings.Options.Decoding.Threads;
+        var framesPerCall = parse.GetValue(MaxFramesPerCall) ?? settings.Options.Lanes.MaxFramesPerCall;
+        var backends = Enumerable.Range(0, threads)
+            .Select(IDecoderBackend (_) => new CpuDecoderBackend(model, lanes, lanes, framesPerCall))
             .ToArray();
         try
         {

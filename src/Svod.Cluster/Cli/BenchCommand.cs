@@ -8,7 +8,7 @@ namespace Svod.Cluster.Cli;
 /// <summary><c>svod bench</c>: AdvanceDecoding frames/s per thread at several batch sizes.</summary>
 internal static class BenchCommand
 {
-    public static Command Create()
+    public static Command Create(ConfigOptions config)
     {
         var preset = new Option<string>("--preset")
         {
@@ -41,8 +41,9 @@ internal static class BenchCommand
             DefaultValueFactory = _ => 0.5,
         };
         var utteranceFrames = CliOptions.PositiveInt("--utterance-frames", "Random frames: frames per utterance.", 128);
-        var maxFramesPerCall = CliOptions.PositiveInt("--max-frames-per-call",
-            "Frames each lane gets per AdvanceDecoding call (the chunk a streaming client sends).", 64);
+        var maxFramesPerCall = CliOptions.PositiveIntSetting("--max-frames-per-call",
+            "Frames each lane gets per AdvanceDecoding call (the chunk a streaming client sends).",
+            "svod.lanes.max-frames-per-call");
         var seed = new Option<int>("--seed") { Description = "Seed of random models and frames.", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "One JSON line per measurement on stdout." };
         var command = new Command("bench",
@@ -55,11 +56,13 @@ internal static class BenchCommand
 
         command.SetAction((parse, cancellationToken) =>
         {
+            var configuration = config.Load(parse);
             var settings = new BenchRun.Settings(
-                parse.GetValue(batches)!, parse.GetValue(seconds), parse.GetValue(maxFramesPerCall),
-                parse.GetValue(json));
+                parse.GetValue(batches)!, parse.GetValue(seconds),
+                parse.GetValue(maxFramesPerCall) ?? configuration.Options.Lanes.MaxFramesPerCall, parse.GetValue(json));
             var workloads = Workloads(parse.GetValue(model), parse.GetValue(frames) ?? [], parse.GetValue(preset)!,
-                parse.GetValue(tokensPerFrame), parse.GetValue(utteranceFrames), parse.GetValue(seed), settings.Json);
+                parse.GetValue(tokensPerFrame), parse.GetValue(utteranceFrames), parse.GetValue(seed), settings.Json,
+                configuration);
             var sgemm = SgemmProbe.MeasureGflops();
             BenchRun.Report(sgemm, settings.Json);
             foreach (var workload in workloads)
@@ -73,11 +76,11 @@ internal static class BenchCommand
     }
 
     private static IEnumerable<BenchRun.Workload> Workloads(string? modelPath, string[] framePaths, string preset,
-        double tokensPerFrame, int utteranceFrames, int seed, bool json)
+        double tokensPerFrame, int utteranceFrames, int seed, bool json, Configuration.SvodSettings configuration)
     {
         if (modelPath is not null)
         {
-            var model = ModelSource.Load(modelPath);
+            var model = ModelSource.Load(modelPath, configuration);
             var utterances = framePaths.Length > 0
                 ? LoadFrames(framePaths, model.Dims.EncoderDim)
                 : RandomFrames(model.Dims, 64, utteranceFrames, seed);

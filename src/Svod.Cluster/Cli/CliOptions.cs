@@ -14,12 +14,20 @@ internal static class CliOptions
         return option;
     }
 
-    /// <summary><c>--batch</c>: lanes per AdvanceDecoding call.</summary>
-    public static Option<int> Batch(string description) => PositiveInt("--batch", description, 64);
+    /// <summary>A whole number of at least 1 that overrides configuration key <paramref name="key"/> when given.</summary>
+    public static Option<int?> PositiveIntSetting(string name, string description, string key)
+    {
+        var option = new Option<int?>(name) { Description = $"{description} Default: {key} from the configuration." };
+        option.Validators.Add(r => RequirePositive(r, name));
+        return option;
+    }
+
+    /// <summary><c>--batch</c>: lanes per AdvanceDecoding call, overriding <c>svod.lanes.count</c>.</summary>
+    public static Option<int?> Batch(string description) => PositiveIntSetting("--batch", description, "svod.lanes.count");
 
     private static void RequirePositive(OptionResult result, string name)
     {
-        if (result.GetValueOrDefault<int>() < 1)
+        if (result.Tokens.Count > 0 && result.GetValueOrDefault<int?>() is < 1)
         {
             result.AddError($"{name} must be at least 1");
         }

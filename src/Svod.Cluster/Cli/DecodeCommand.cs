@@ -1,13 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Svod.Cluster.Configuration;
 
 namespace Svod.Cluster.Cli;
 
 /// <summary><c>svod decode</c>: greedy RNN-T decoding of .npy encoder frames through AdvanceDecoding.</summary>
 internal static class DecodeCommand
 {
-    public static Command Create()
+    public static Command Create(ConfigOptions config)
     {
         var model = new Option<string>("--model") { Description = ModelSource.Help, Required = true };
         var frames = new Option<string[]>("--frames")
@@ -29,16 +30,20 @@ internal static class DecodeCommand
         command.Options.Add(batch);
         backend.AddTo(command);
         command.Options.Add(json);
-        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(
-            parse, parse.GetValue(model)!, parse.GetValue(frames)!, parse.GetValue(batch), parse.GetValue(json),
-            backend, cancellationToken)));
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var settings = config.Load(parse);
+            return Task.FromResult(Run(parse, settings, parse.GetValue(model)!, parse.GetValue(frames)!,
+                parse.GetValue(batch) ?? settings.Options.Lanes.Count, parse.GetValue(json), backend,
+                cancellationToken));
+        });
         return command;
     }
 
-    private static int Run(ParseResult parse, string modelPath, string[] framePaths, int batch, bool json,
-        BackendOptions backendOptions, CancellationToken cancellationToken)
+    private static int Run(ParseResult parse, SvodSettings settings, string modelPath, string[] framePaths, int batch,
+        bool json, BackendOptions backendOptions, CancellationToken cancellationToken)
     {
-        var model = ModelSource.Load(modelPath);
+        var model = ModelSource.Load(modelPath, settings);
         var inputs = FrameInputs.Expand(framePaths);
         var width = model.Dims.EncoderDim;
 
@@ -69,7 +74,8 @@ internal static class DecodeCommand
         var totalFrames = utterances.Sum(u => (long)u.Length / width);
         var decoding = new Progress("utterances decoded", utterances.Count, enabled: !json);
         var clock = Stopwatch.StartNew();
-        var run = backendOptions.Decode(parse, model, batch, utterances, _ => decoding.Advance(), cancellationToken);
+        var run = backendOptions.Decode(parse, settings, model, batch, utterances, _ => decoding.Advance(),
+            cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
         decoding.Done();
         var results = run.Results;

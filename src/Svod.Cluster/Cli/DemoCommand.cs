@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Svod.Cluster.Configuration;
 using Svod.Gpu.Demo;
 using Svod.Gpu.Models;
 
@@ -24,7 +25,7 @@ internal static class DemoCommand
         "good night",
     ];
 
-    public static Command Create()
+    public static Command Create(ConfigOptions config)
     {
         var batch = CliOptions.Batch("Lanes per AdvanceDecoding call.");
         var utterances = CliOptions.PositiveInt("--utterances", "Synthesized utterances for the throughput run.", 2000);
@@ -41,19 +42,23 @@ internal static class DemoCommand
         command.Options.Add(utterances);
         command.Options.Add(noise);
         backend.AddTo(command);
-        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, parse.GetValue(batch),
-            parse.GetValue(utterances), parse.GetValue(noise), backend, cancellationToken)));
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var settings = config.Load(parse);
+            return Task.FromResult(Run(parse, settings, parse.GetValue(batch) ?? settings.Options.Lanes.Count,
+                parse.GetValue(utterances), parse.GetValue(noise), backend, cancellationToken));
+        });
         return command;
     }
 
-    private static int Run(ParseResult parse, int batch, int count, float noise, BackendOptions backendOptions,
-        CancellationToken cancellationToken)
+    private static int Run(ParseResult parse, SvodSettings settings, int batch, int count, float noise,
+        BackendOptions backendOptions, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"svod-demo-{Environment.ProcessId}");
         try
         {
             ModelDirectory.Save(DemoModel.Create(), directory);
-            var model = ModelDirectory.Load(directory);
+            var model = ModelSource.Load(directory, settings);
             Console.Out.WriteLine($"Synthetic demo model written to {directory} and loaded back ({model.Source}).");
             Console.Out.WriteLine(
                 "It is constructed, not trained: each frame encodes one character and the parity of its position.");
@@ -61,7 +66,8 @@ internal static class DemoCommand
 
             var encoder = new SyntheticEncoder(model);
             var frames = Sentences.Select((s, i) => encoder.Encode(s, silenceFrames: 1, noise, seed: i)).ToArray();
-            var results = backendOptions.Decode(parse, model, batch, Memories(frames), null, cancellationToken).Results;
+            var results = backendOptions.Decode(parse, settings, model, batch, Memories(frames), null,
+                cancellationToken).Results;
             var exact = 0;
             for (var i = 0; i < Sentences.Length; i++)
             {
@@ -79,7 +85,7 @@ internal static class DemoCommand
                 .Select(i => encoder.Encode(Sentences[random.Next(Sentences.Length)], 1, noise, seed: 1000 + i))
                 .ToArray();
             var clock = Stopwatch.StartNew();
-            var run = backendOptions.Decode(parse, model, batch, Memories(many), null, cancellationToken);
+            var run = backendOptions.Decode(parse, settings, model, batch, Memories(many), null, cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Throughput: {count} utterances, {run.Stats.Frames:N0} frames in {seconds:F3} s = " +

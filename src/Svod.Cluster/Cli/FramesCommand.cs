@@ -7,7 +7,7 @@ namespace Svod.Cluster.Cli;
 /// <summary><c>svod frames</c>: the synthetic encoder, text to frames the demo model decodes back.</summary>
 internal static class FramesCommand
 {
-    public static Command Create()
+    public static Command Create(ConfigOptions config)
     {
         var model = new Option<string>("--model")
         {
@@ -44,7 +44,7 @@ internal static class FramesCommand
 
         command.SetAction(parse =>
         {
-            var loaded = ModelSource.Load(parse.GetValue(model)!);
+            var loaded = ModelSource.Load(parse.GetValue(model)!, config.Load(parse));
             float[] frames;
             try
             {

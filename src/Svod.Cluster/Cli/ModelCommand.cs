@@ -8,7 +8,7 @@ namespace Svod.Cluster.Cli;
 /// <summary><c>svod model</c>: model directories (for now: writing the synthetic demo model).</summary>
 internal static class ModelCommand
 {
-    public static Command Create()
+    public static Command Create(ConfigOptions config)
     {
         var output = new Option<string>("--out") { Description = "Directory to write (created if missing).", Required = true };
         var dtype = new Option<string>("--dtype")
@@ -24,6 +24,7 @@ internal static class ModelCommand
         demo.Options.Add(dtype);
         demo.SetAction(parse =>
         {
+            _ = config.Load(parse); // an invalid --config fails every command the same way
             var directory = parse.GetValue(output)!;
             var type = parse.GetValue(dtype) switch
             {

@@ -9,12 +9,15 @@ internal static class SvodCommandLine
     {
         var root = new RootCommand(
             "Svod: streaming RNN-T decoding. Decode encoder frames batched through AdvanceDecoding, make the " +
-            "synthetic demo model and its frames, and measure throughput.");
-        root.Subcommands.Add(DemoCommand.Create());
-        root.Subcommands.Add(DecodeCommand.Create());
-        root.Subcommands.Add(ModelCommand.Create());
-        root.Subcommands.Add(FramesCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create());
+            "synthetic demo model and its frames, measure throughput, show the configuration.");
+        var config = new ConfigOptions();
+        config.AddTo(root);
+        root.Subcommands.Add(DemoCommand.Create(config));
+        root.Subcommands.Add(DecodeCommand.Create(config));
+        root.Subcommands.Add(ModelCommand.Create(config));
+        root.Subcommands.Add(FramesCommand.Create(config));
+        root.Subcommands.Add(BenchCommand.Create(config));
+        root.Subcommands.Add(ConfigCommand.Create(config));
         return root;
     }
 

@@ -1,0 +1,9 @@
+namespace Svod.Cluster.Configuration;
+
+public enum HoconScalarKind
+{
+    String,
+    Number,
+    Boolean,
+    Null,
+}

@@ -1,0 +1,120 @@
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+
+namespace Svod.Cluster.Configuration;
+
+/// <summary>
+/// Svod's configuration as one process sees it: the reference <c>svod.conf</c> (embedded), the given files (later
+/// wins) and <c>-D</c> overrides, resolved once, checked, and bound to <see cref="SvodOptions"/>. Every problem is a
+/// <see cref="ConfigurationException"/> whose message names the key and where it was set.
+/// </summary>
+public sealed class SvodSettings
+{
+    private SvodSettings(HoconConfig hocon, SvodOptions options)
+    {
+        Hocon = hocon;
+        Options = options;
+    }
+
+    public HoconConfig Hocon { get; }
+
+    public SvodOptions Options { get; }
+
+    /// <summary>The reference configuration shipped inside svod: every key with its default.</summary>
+    public static string ReferenceText { get; } = ReadReference();
+
+    public static SvodSettings Load(IReadOnlyList<string> files, IReadOnlyList<string> overrides,
+        Func<string, string?>? environment = null)
+    {
+        foreach (var file in files)
+        {
+            if (!File.Exists(file))
+            {
+                throw new ConfigurationException($"{file}: configuration file not found");
+            }
+        }
+
+        foreach (var o in overrides)
+        {
+            if (!o.Contains('=', StringComparison.Ordinal))
+            {
+                throw new ConfigurationException($"-D {o}: expected key=value, e.g. -D svod.lanes.count=128");
+            }
+        }
+
+        try
+        {
+            var hocon = HoconConfig.Load(files, overrides, environment, ReferenceText);
+            CheckKeys(hocon);
+            var configuration = new ConfigurationBuilder().AddHocon(hocon).Build();
+            var options = configuration.GetSection(SvodOptions.Root).Get<SvodOptions>() ?? new SvodOptions();
+            Validate(hocon, options);
+            return new SvodSettings(hocon, options);
+        }
+        catch (HoconException e)
+        {
+            throw new ConfigurationException(e.Message, e);
+        }
+    }
+
+    /// <summary>Unknown keys under <c>svod</c> (typos) and values of the wrong type, with their locations.</summary>
+    private static void CheckKeys(HoconConfig hocon)
+    {
+        var known = SvodOptionsSchema.Settings.ToDictionary(s => s.Path, StringComparer.Ordinal);
+        if (!hocon.HasPath(SvodOptions.Root))
+        {
+            return;
+        }
+
+        foreach (var (key, _) in hocon.GetConfig(SvodOptions.Root).Flatten())
+        {
+            var path = $"{SvodOptions.Root}.{key.Replace(':', '.')}";
+            if (!known.TryGetValue(path, out var setting))
+            {
+                var group = path[..path.LastIndexOf('.')];
+                var siblings = known.Keys.Where(k => k.StartsWith(group + ".", StringComparison.Ordinal))
+                    .Select(k => k[(group.Length + 1)..]).ToArray();
+                var hint = siblings.Length > 0 ? $" (known in {group}: {string.Join(", ", siblings)})" : "";
+                throw new ConfigurationException($"{Origin(hocon, path)}: unknown setting {path}{hint}");
+            }
+
+            _ = setting.Type == typeof(int) ? hocon.GetInt(path)
+                : setting.Type == typeof(long) ? hocon.GetLong(path)
+                : setting.Type == typeof(bool) ? hocon.GetBoolean(path)
+                : setting.Type == typeof(TimeSpan) ? hocon.GetDuration(path)
+                : (object)hocon.GetString(path);
+        }
+    }
+
+    private static void Validate(HoconConfig hocon, SvodOptions options)
+    {
+        Require(options.Decoding.Backend is "cpu" or "auto", "svod.decoding.backend", "must be cpu or auto");
+        Require(options.Decoding.Threads >= 1, "svod.decoding.threads", "must be at least 1");
+        Require(options.Decoding.MaxSymbolsPerStep >= 0, "svod.decoding.max-symbols-per-step",
+            "must be 0 (the model's value) or more");
+        Require(options.Lanes.Count >= 1, "svod.lanes.count", "must be at least 1");
+        Require(options.Lanes.MaxFramesPerCall >= 1, "svod.lanes.max-frames-per-call", "must be at least 1");
+
+        void Require(bool ok, string path, string what)
+        {
+            if (!ok)
+            {
+                throw new ConfigurationException(
+                    $"{Origin(hocon, path)}: {path} {what} (is {Describe(hocon.GetValue(path))})");
+            }
+        }
+    }
+
+    private static string Origin(HoconConfig hocon, string path) =>
+        hocon.HasPath(path) ? hocon.GetValue(path).Origin.ToString() : "(defaults)";
+
+    private static string Describe(HoconValue value) => value is HoconScalar s ? s.Text ?? "null" : value.GetType().Name;
+
+    private static string ReadReference()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("svod.conf")
+            ?? throw new InvalidOperationException("the reference svod.conf is not embedded in this build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}
