@@ -7,7 +7,7 @@ namespace Svod.Cluster.Tests;
 /// <summary>Svod's settings: the reference file, deployment files, overrides, binding and located errors.</summary>
 public sealed class ConfigurationTests
 {
-    private static readonly string HoconDirectory = Path.Combine(FindRoot(), "hocon");
+    private static readonly string HoconDirectory = Path.Combine(RepositoryRoot.Path, "hocon");
 
     private static readonly Func<string, string?> NoEnvironment = _ => null;
 
@@ -146,19 +146,6 @@ public sealed class ConfigurationTests
     public void Secret_keys_are_recognised_by_their_last_segment(string path, bool secret)
     {
         Assert.Equal(secret, ConfigCommand.IsSecret(path));
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Svod.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("no Svod.sln above the test assembly");
     }
 
     public sealed class Sample

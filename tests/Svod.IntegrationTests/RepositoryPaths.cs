@@ -3,7 +3,7 @@ namespace Svod.IntegrationTests;
 /// <summary>Where the repository, the built <c>svod</c> and the reference tools are.</summary>
 internal static class RepositoryPaths
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => RepositoryRoot.Path;
 
     /// <summary>svod.dll of the same configuration as this test assembly (built through the project reference).</summary>
     public static string SvodDll
@@ -18,17 +18,4 @@ internal static class RepositoryPaths
     }
 
     public static string ReferenceTools => Path.Combine(Root, "tools", "reference");
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Svod.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"no Svod.sln above {AppContext.BaseDirectory}");
-    }
 }

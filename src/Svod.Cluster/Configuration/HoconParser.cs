@@ -106,24 +106,13 @@ internal sealed partial class HoconParser
             }
 
             var key = ParseFieldOrInclude(target, path);
-            SkipWhitespace(newlines: false);
-            token = Peek;
-            if (token.Kind == HoconTokenKind.Comma)
+            if (ConsumeSeparator(closer) is { } bad)
             {
-                _index++;
-                SkipWhitespace(newlines: true);
-                if (Peek.Kind == HoconTokenKind.Comma)
-                {
-                    throw new HoconException(Peek.Origin, "unexpected ','");
-                }
-            }
-            else if (token.Kind != HoconTokenKind.Newline && token.Kind != closer)
-            {
-                throw new HoconException(token.Origin, token.Kind switch
+                throw new HoconException(bad.Origin, bad.Kind switch
                 {
                     HoconTokenKind.CloseBrace => "unbalanced '}'",
                     HoconTokenKind.End => $"expected '}}' to close the object opened at {opened.Line}:{opened.Column}",
-                    _ => $"expected ',' or a newline after {key}, found {token.Describe()}",
+                    _ => $"expected ',' or a newline after {key}, found {bad.Describe()}",
                 });
             }
         }
@@ -217,23 +206,30 @@ internal sealed partial class HoconParser
             }
 
             items.Add(ParseValue(path));
-            SkipWhitespace(newlines: false);
-            token = Peek;
-            if (token.Kind == HoconTokenKind.Comma)
+            if (ConsumeSeparator(HoconTokenKind.CloseBracket) is { } bad)
             {
-                _index++;
-                SkipWhitespace(newlines: true);
-                if (Peek.Kind == HoconTokenKind.Comma)
-                {
-                    throw new HoconException(Peek.Origin, "unexpected ','");
-                }
-            }
-            else if (token.Kind is not (HoconTokenKind.Newline or HoconTokenKind.CloseBracket))
-            {
-                throw new HoconException(token.Origin, token.Kind == HoconTokenKind.End
+                throw new HoconException(bad.Origin, bad.Kind == HoconTokenKind.End
                     ? $"expected ']' to close the array opened at {open.Origin.Line}:{open.Origin.Column}"
-                    : $"expected ',' or a newline or ']' after an array element, found {token.Describe()}");
+                    : $"expected ',' or a newline or ']' after an array element, found {bad.Describe()}");
             }
         }
+    }
+
+    /// <summary>
+    /// After a field or an array element: one comma (then any whitespace), a newline, or the closer. Returns the
+    /// token that stands there instead, for the caller's own message; null when the separator is fine.
+    /// </summary>
+    private HoconToken? ConsumeSeparator(HoconTokenKind closer)
+    {
+        SkipWhitespace(newlines: false);
+        var token = Peek;
+        if (token.Kind == HoconTokenKind.Comma)
+        {
+            _index++;
+            SkipWhitespace(newlines: true);
+            return Peek.Kind == HoconTokenKind.Comma ? throw new HoconException(Peek.Origin, "unexpected ','") : null;
+        }
+
+        return token.Kind == HoconTokenKind.Newline || token.Kind == closer ? null : token;
     }
 }
