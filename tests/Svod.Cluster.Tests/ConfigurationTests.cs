@@ -15,8 +15,8 @@ public sealed class ConfigurationTests
     public void The_reference_file_documents_every_setting_with_the_default_of_its_options_class()
     {
         var reference = HoconConfig.Load([Path.Combine(HoconDirectory, "svod.conf")], environment: NoEnvironment);
-        Assert.NotEmpty(SvodOptionsSchema.Settings);
-        foreach (var setting in SvodOptionsSchema.Settings)
+        Assert.NotEmpty(SvodSettings.Schema);
+        foreach (var setting in SvodSettings.Schema)
         {
             Assert.True(reference.HasPath(setting.Path), $"{setting.Path} is not documented in hocon/svod.conf");
             object value = setting.Type == typeof(int) ? reference.GetInt(setting.Path) : reference.GetString(setting.Path);

@@ -1,5 +1,4 @@
 using System.Reflection;
-using Microsoft.Extensions.Configuration;
 
 namespace Svod.Cluster.Configuration;
 
@@ -19,6 +18,9 @@ public sealed class SvodSettings
     public HoconConfig Hocon { get; }
 
     public SvodOptions Options { get; }
+
+    /// <summary>Every setting <see cref="SvodOptions"/> declares, with its type and default.</summary>
+    public static IReadOnlyList<OptionsSchema.Setting> Schema { get; } = OptionsSchema.Of(typeof(SvodOptions), SvodOptions.Root);
 
     /// <summary>The reference configuration shipped inside svod: every key with its default.</summary>
     public static string ReferenceText { get; } = ReadReference();
@@ -45,44 +47,13 @@ public sealed class SvodSettings
         try
         {
             var hocon = HoconConfig.Load(files, overrides, environment, ReferenceText);
-            CheckKeys(hocon);
-            var configuration = new ConfigurationBuilder().AddHocon(hocon).Build();
-            var options = configuration.GetSection(SvodOptions.Root).Get<SvodOptions>() ?? new SvodOptions();
+            var options = HoconBinding.Bind<SvodOptions>(hocon, SvodOptions.Root);
             Validate(hocon, options);
             return new SvodSettings(hocon, options);
         }
         catch (HoconException e)
         {
             throw new ConfigurationException(e.Message, e);
-        }
-    }
-
-    /// <summary>Unknown keys under <c>svod</c> (typos) and values of the wrong type, with their locations.</summary>
-    private static void CheckKeys(HoconConfig hocon)
-    {
-        var known = SvodOptionsSchema.Settings.ToDictionary(s => s.Path, StringComparer.Ordinal);
-        if (!hocon.HasPath(SvodOptions.Root))
-        {
-            return;
-        }
-
-        foreach (var (key, _) in hocon.GetConfig(SvodOptions.Root).Flatten())
-        {
-            var path = $"{SvodOptions.Root}.{key.Replace(':', '.')}";
-            if (!known.TryGetValue(path, out var setting))
-            {
-                var group = path[..path.LastIndexOf('.')];
-                var siblings = known.Keys.Where(k => k.StartsWith(group + ".", StringComparison.Ordinal))
-                    .Select(k => k[(group.Length + 1)..]).ToArray();
-                var hint = siblings.Length > 0 ? $" (known in {group}: {string.Join(", ", siblings)})" : "";
-                throw new ConfigurationException($"{Origin(hocon, path)}: unknown setting {path}{hint}");
-            }
-
-            _ = setting.Type == typeof(int) ? hocon.GetInt(path)
-                : setting.Type == typeof(long) ? hocon.GetLong(path)
-                : setting.Type == typeof(bool) ? hocon.GetBoolean(path)
-                : setting.Type == typeof(TimeSpan) ? hocon.GetDuration(path)
-                : (object)hocon.GetString(path);
         }
     }
 
@@ -100,13 +71,10 @@ public sealed class SvodSettings
             if (!ok)
             {
                 throw new ConfigurationException(
-                    $"{Origin(hocon, path)}: {path} {what} (is {Describe(hocon.GetValue(path))})");
+                    $"{HoconBinding.Origin(hocon, path)}: {path} {what} (is {Describe(hocon.GetValue(path))})");
             }
         }
     }
-
-    private static string Origin(HoconConfig hocon, string path) =>
-        hocon.HasPath(path) ? hocon.GetValue(path).Origin.ToString() : "(defaults)";
 
     private static string Describe(HoconValue value) => value is HoconScalar s ? s.Text ?? "null" : value.GetType().Name;
 
