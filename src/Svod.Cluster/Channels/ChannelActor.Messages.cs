@@ -1,0 +1,26 @@
+using Svod.Cluster.Lanes;
+
+namespace Svod.Cluster.Channels;
+
+/// <summary>What a channel actor handles: client requests (from its session) and lane pool outcomes.</summary>
+public abstract record ChannelMessage
+{
+    /// <summary>Frames of the utterance starting at frame <paramref name="Offset"/>, row-major [n, width].</summary>
+    public sealed record FramesArrived(long Offset, float[] Values) : ChannelMessage;
+
+    /// <summary>No more frames: answer the final once every frame is decoded.</summary>
+    public sealed record FinalizeRequested : ChannelMessage;
+
+    /// <summary>Abandon the utterance: no final follows.</summary>
+    public sealed record CancelRequested : ChannelMessage;
+
+    /// <summary>The client is gone (connection closed): release everything, send nothing.</summary>
+    public sealed record ClientGone : ChannelMessage;
+
+    public sealed record Decoded(LaneOutcome Outcome) : ChannelMessage;
+
+    public sealed record DecodeFailed(Exception Error) : ChannelMessage;
+
+    /// <summary>The idle timer: no client message for the idle timeout.</summary>
+    public sealed record IdleCheck : ChannelMessage;
+}

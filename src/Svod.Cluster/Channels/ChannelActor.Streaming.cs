@@ -1,0 +1,131 @@
+using Svod.Client.Protocol;
+using Svod.Cluster.Lanes;
+
+namespace Svod.Cluster.Channels;
+
+public sealed partial class ChannelActor
+{
+    private bool Partials => !settings.Options.HasPartialResults || settings.Options.PartialResults;
+
+    private void OnFrames(ChannelMessage.FramesArrived message)
+    {
+        if (_finalizing)
+        {
+            SendError(ErrorCode.FailedPrecondition, $"frames at offset {message.Offset} after Finalize are refused");
+            return;
+        }
+
+        if (message.Values.Length % _width != 0)
+        {
+            SendError(ErrorCode.InvalidArgument,
+                $"{message.Values.Length} values at offset {message.Offset} are not whole frames of width {_width}");
+            return;
+        }
+
+        var received = _frames.Received;
+        if (message.Offset > received)
+        {
+            SendError(ErrorCode.InvalidArgument,
+                $"gap: frames start at offset {message.Offset}, but only {received} frames arrived; resend from {received}");
+            return;
+        }
+
+        // Frames before `received` arrived already (a replay after reconnecting): drop them, keep the rest.
+        var skip = (int)Math.Min(received - message.Offset, message.Values.Length / _width);
+        var fresh = message.Values.AsSpan(skip * _width);
+        for (var i = 0; i < fresh.Length; i++)
+        {
+            if (!float.IsFinite(fresh[i]))
+            {
+                SendError(ErrorCode.InvalidArgument,
+                    $"frame {received + i / _width}, value {i % _width} is {fresh[i]}; the frames from offset " +
+                    $"{received} are refused");
+                return;
+            }
+        }
+
+        if (fresh.Length > 0)
+        {
+            _frames.Append(fresh);
+            Submit();
+        }
+        else
+        {
+            SendAck();
+        }
+    }
+
+    private void Submit()
+    {
+        if (!_inFlight && _frames.Count > 0 && _channel >= 0)
+        {
+            _inFlight = true;
+            pool.Enqueue(new LaneWork(_channel, _frames.Pending, this));
+        }
+    }
+
+    private void OnDecoded(LaneOutcome outcome)
+    {
+        _inFlight = false;
+        if (outcome.Channel != _channel)
+        {
+            return; // an outcome for a channel this actor no longer holds
+        }
+
+        _frames.Consume(outcome.FramesConsumed);
+        _tokens.AddRange(outcome.Tokens);
+        _tokenFrames.AddRange(outcome.TokenFrames);
+        if (outcome.Tokens.Length > 0)
+        {
+            _lastTokenFrame = outcome.TokenFrames[^1];
+            if (Partials)
+            {
+                output.Send(new ServerMessage { Result = SegmentResult(isFinal: false) });
+            }
+        }
+
+        var endpoint = settings.Options.EndpointBlankFrames;
+        if (endpoint > 0 && _tokens.Count > _segmentStart && _frames.Start - 1 - _lastTokenFrame >= endpoint)
+        {
+            output.Send(new ServerMessage { Result = SegmentResult(isFinal: true) });
+            _segment++;
+            _segmentStart = _tokens.Count;
+        }
+
+        SendAck();
+        Submit();
+        FinishIfDone();
+    }
+
+    private void FinishIfDone()
+    {
+        if (_finalizing && !_inFlight && _frames.Count == 0)
+        {
+            output.Send(new ServerMessage { Result = SegmentResult(isFinal: true) });
+            Stop();
+        }
+    }
+
+    /// <summary>Frames decoded so far; with persistence (a later issue) this becomes the durable offset.</summary>
+    private void SendAck() =>
+        output.Send(new ServerMessage { Ack = new Ack { UtteranceId = Id, DurableOffset = (ulong)_frames.Start } });
+
+    private Result SegmentResult(bool isFinal)
+    {
+        var count = _tokens.Count - _segmentStart;
+        var tokens = _tokens.GetRange(_segmentStart, count);
+        var frames = _tokenFrames.GetRange(_segmentStart, count);
+        var result = new Result
+        {
+            UtteranceId = Id,
+            IsFinal = isFinal,
+            Segment = (uint)_segment,
+            Text = settings.Model.Tokenizer.Decode(tokens.ToArray()),
+            Stability = 1f, // greedy decoding never revises a token
+        };
+        result.Tokens.Add(tokens);
+        result.TokenFrames.Add(frames);
+        result.Words.Add(WordTimes.Of(settings.Model.Tokenizer, tokens, frames, settings.FrameSeconds));
+        return result;
+    }
+}

@@ -1,0 +1,141 @@
+using Svod.Client.Protocol;
+using Svod.Cluster.Actors;
+using Svod.Cluster.Lanes;
+
+namespace Svod.Cluster.Channels;
+
+/// <summary>
+/// One utterance's decoder state on this node: it leases a channel of a <see cref="LanePool"/>, buffers frames in
+/// offset order (duplicates dropped, gaps refused), keeps one work item in the pool while frames are pending, turns
+/// outcomes into partial results, closes segments by endpointing, and answers the final once every frame after
+/// Finalize is decoded. Its channel is released whenever it stops, however it stops.
+/// </summary>
+public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool, IUtteranceOutput output)
+    : Actor<ChannelMessage>, ILaneClient
+{
+    private readonly int _width = settings.Model.Dims.EncoderDim;
+    private readonly FrameBuffer _frames = new(settings.Model.Dims.EncoderDim);
+    private readonly List<int> _tokens = [];
+    private readonly List<int> _tokenFrames = [];
+    private int _channel = -1;
+    private bool _inFlight;
+    private bool _finalizing;
+    private bool _silent;
+    private int _segment;
+    private int _segmentStart;
+    private long _lastTokenFrame = -1;
+    private long _lastActivity;
+
+    private string Id => settings.UtteranceId;
+
+    protected override string Describe() => $"utterance {Id}";
+
+    protected override ValueTask PreStartAsync(CancellationToken cancellationToken)
+    {
+        var maxSymbols = settings.Options.MaxSymbolsPerStep;
+        if (maxSymbols != 0 && maxSymbols != settings.Model.MaxSymbolsPerStep)
+        {
+            // The backend decodes every channel of a model with the model's limit.
+            SendError(ErrorCode.InvalidArgument,
+                $"max_symbols_per_step {maxSymbols} differs from the model's {settings.Model.MaxSymbolsPerStep}; " +
+                "send 0 to use the model's");
+            Stop();
+            return ValueTask.CompletedTask;
+        }
+
+        if (!pool.TryOpenChannel(out _channel))
+        {
+            _channel = -1;
+            SendError(ErrorCode.ResourceExhausted, $"all {pool.NumChannels} channels of this node are in use");
+            Stop();
+            return ValueTask.CompletedTask;
+        }
+
+        output.Send(new ServerMessage
+        {
+            Started = new Started { UtteranceId = Id, FrameWidth = (uint)_width, FrameSeconds = settings.FrameSeconds },
+        });
+        Touch();
+        Timers.StartPeriodic("idle", new ChannelMessage.IdleCheck(), settings.IdleTimeout / 4);
+        return ValueTask.CompletedTask;
+    }
+
+    protected override ValueTask PostStopAsync()
+    {
+        if (_channel >= 0)
+        {
+            pool.CloseChannel(_channel);
+            _channel = -1;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A restarted instance has lost its buffered frames: the utterance ends with INTERNAL (persistence
+    /// makes this a resume from the last snapshot).</summary>
+    protected override ValueTask PostRestartAsync(Exception reason, CancellationToken cancellationToken)
+    {
+        SendError(ErrorCode.Internal, $"decoder state lost after a failure: {reason.Message}");
+        Stop();
+        return ValueTask.CompletedTask;
+    }
+
+    protected override ValueTask ReceiveAsync(ChannelMessage message, CancellationToken cancellationToken)
+    {
+        switch (message)
+        {
+            case ChannelMessage.FramesArrived frames:
+                Touch();
+                OnFrames(frames);
+                break;
+            case ChannelMessage.FinalizeRequested:
+                Touch();
+                _finalizing = true;
+                FinishIfDone();
+                break;
+            case ChannelMessage.CancelRequested:
+                Stop();
+                break;
+            case ChannelMessage.ClientGone:
+                _silent = true;
+                Stop();
+                break;
+            case ChannelMessage.Decoded decoded:
+                OnDecoded(decoded.Outcome);
+                break;
+            case ChannelMessage.DecodeFailed failed:
+                SendError(ErrorCode.Internal, $"decoding failed: {failed.Error.Message}");
+                Stop();
+                break;
+            case ChannelMessage.IdleCheck:
+                CheckIdle();
+                break;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    void ILaneClient.OnDecoded(LaneOutcome outcome) => Self.Tell(new ChannelMessage.Decoded(outcome));
+
+    void ILaneClient.OnFailed(int channel, Exception error) => Self.Tell(new ChannelMessage.DecodeFailed(error));
+
+    private void Touch() => _lastActivity = ActorSystem.TimeProvider.GetTimestamp();
+
+    private void CheckIdle()
+    {
+        if (ActorSystem.TimeProvider.GetElapsedTime(_lastActivity) >= settings.IdleTimeout)
+        {
+            SendError(ErrorCode.DeadlineExceeded,
+                $"no message from the client for {settings.IdleTimeout.TotalSeconds:0.#} s; the utterance is closed");
+            Stop();
+        }
+    }
+
+    private void SendError(ErrorCode code, string text)
+    {
+        if (!_silent)
+        {
+            output.Send(new ServerMessage { Error = new Error { UtteranceId = Id, Code = code, Message = text } });
+        }
+    }
+}

@@ -1,0 +1,10 @@
+using Svod.Client.Protocol;
+using Svod.Gpu.Models;
+
+namespace Svod.Cluster.Channels;
+
+/// <summary>What a channel actor is started with: its utterance, model, options and limits.</summary>
+/// <param name="FrameSeconds">Seconds one frame covers (0.04 for GigaAM), for word times.</param>
+/// <param name="IdleTimeout">No client message for this long ends the utterance with DEADLINE_EXCEEDED.</param>
+public sealed record ChannelSettings(
+    string UtteranceId, RnntModel Model, StreamOptions Options, float FrameSeconds, TimeSpan IdleTimeout);
