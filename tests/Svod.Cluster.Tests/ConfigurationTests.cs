@@ -19,9 +19,15 @@ public sealed class ConfigurationTests
         foreach (var setting in SvodSettings.Schema)
         {
             Assert.True(reference.HasPath(setting.Path), $"{setting.Path} is not documented in hocon/svod.conf");
-            object value = setting.Type == typeof(int) ? reference.GetInt(setting.Path) : reference.GetString(setting.Path);
-            Assert.True(Equals(setting.Default, value),
-                $"{setting.Path}: svod.conf says {value}, the options class says {setting.Default}");
+            object value = setting.Type == typeof(int) ? reference.GetInt(setting.Path)
+                : setting.Type == typeof(double) ? reference.GetDouble(setting.Path)
+                : setting.Type == typeof(TimeSpan) ? reference.GetDuration(setting.Path)
+                : setting.IsByteSize ? reference.GetBytes(setting.Path)
+                : setting.Type == typeof(List<string>) ? string.Join(",", reference.GetStringList(setting.Path))
+                : reference.GetString(setting.Path);
+            var expected = setting.Default is List<string> list ? string.Join(",", list) : setting.Default;
+            Assert.True(Equals(expected, value),
+                $"{setting.Path}: svod.conf says {value}, the options class says {expected}");
         }
 
         // And nothing in the reference is unknown to the options (SvodSettings refuses unknown keys).

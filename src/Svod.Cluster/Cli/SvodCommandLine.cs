@@ -18,6 +18,7 @@ internal static class SvodCommandLine
         root.Subcommands.Add(FramesCommand.Create(config));
         root.Subcommands.Add(BenchCommand.Create(config));
         root.Subcommands.Add(ConfigCommand.Create(config));
+        root.Subcommands.Add(NodeCommand.Create(config));
         return root;
     }
 

@@ -15,6 +15,45 @@ public sealed class SvodOptions
 
     [ConfigurationKeyName("lanes")]
     public LaneOptions Lanes { get; set; } = new();
+
+    [ConfigurationKeyName("node")]
+    public NodeOptions Node { get; set; } = new();
+
+    [ConfigurationKeyName("security")]
+    public SecurityOptions Security { get; set; } = new();
+}
+
+/// <summary><c>svod.node</c>: the streaming node (<c>svod node</c>).</summary>
+public sealed class NodeOptions
+{
+    /// <summary>Where Kestrel listens.</summary>
+    [ConfigurationKeyName("urls")]
+    public string Urls { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>Channels (open utterances) per model on this node; a Start beyond it gets RESOURCE_EXHAUSTED.</summary>
+    [ConfigurationKeyName("channels")]
+    public int Channels { get; set; } = 4096;
+
+    /// <summary>An utterance with no client message for this long is closed with DEADLINE_EXCEEDED.</summary>
+    [ConfigurationKeyName("idle-timeout")]
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest WebSocket message accepted; a larger one is refused with RESOURCE_EXHAUSTED and skipped.</summary>
+    [ByteSize]
+    [ConfigurationKeyName("max-message-size")]
+    public long MaxMessageSize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Seconds one encoder frame covers, for word times (GigaAM: 40 ms).</summary>
+    [ConfigurationKeyName("frame-seconds")]
+    public double FrameSeconds { get; set; } = 0.04;
+}
+
+/// <summary><c>svod.security</c>: who may use the node.</summary>
+public sealed class SecurityOptions
+{
+    /// <summary>Client API keys; empty lets anyone stream. Clients send one as <c>Authorization: Bearer KEY</c>.</summary>
+    [ConfigurationKeyName("api-keys")]
+    public List<string> ApiKeys { get; set; } = [];
 }
 
 /// <summary><c>svod.decoding</c>: how utterances are decoded.</summary>

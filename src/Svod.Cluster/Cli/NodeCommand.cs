@@ -1,0 +1,64 @@
+using System.CommandLine;
+using Svod.Cluster.Node;
+using Svod.Gpu.Demo;
+using Svod.Gpu.Models;
+
+namespace Svod.Cluster.Cli;
+
+/// <summary><c>svod node</c>: the streaming node.</summary>
+internal static class NodeCommand
+{
+    public static Command Create(ConfigOptions config)
+    {
+        var urls = new Option<string?>("--urls")
+        {
+            Description = "Where to listen (Kestrel URLs, semicolon-separated). Default: svod.node.urls from the configuration.",
+        };
+        var models = new Option<string[]>("--model")
+        {
+            Description = "Serve a model directory under a name: --model NAME=DIR; repeatable. The synthetic 'demo' " +
+                "model is always served.",
+        };
+        var command = new Command("node",
+            "Run a streaming node: clients stream encoder frames over WebSockets (binary protobuf, /v1/stream) and " +
+            "get partial and final transcripts; /healthz and /readyz for orchestration. Ctrl+C stops it gracefully.");
+        command.Options.Add(urls);
+        command.Options.Add(models);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = config.Load(parse);
+            if (parse.GetValue(urls) is { } given)
+            {
+                settings.Options.Node.Urls = given;
+            }
+
+            var served = new Dictionary<string, RnntModel>(StringComparer.Ordinal) { [DemoModel.Name] = DemoModel.Create() };
+            foreach (var spec in parse.GetValue(models) ?? [])
+            {
+                var at = spec.IndexOf('=', StringComparison.Ordinal);
+                if (at <= 0 || at == spec.Length - 1)
+                {
+                    throw new CliException($"--model {spec}: expected NAME=DIR");
+                }
+
+                served[spec[..at]] = ModelSource.Load(spec[(at + 1)..], settings);
+            }
+
+            await using var node = new NodeHost(settings, served);
+            try
+            {
+                await node.StartAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw new CliException($"cannot listen on {settings.Options.Node.Urls}: {e.Message}");
+            }
+
+            Console.Out.WriteLine($"svod node listening on {string.Join(", ", node.Urls)} " +
+                $"(models: {string.Join(", ", served.Keys.Order())})");
+            await node.WaitForShutdownAsync(cancellationToken);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

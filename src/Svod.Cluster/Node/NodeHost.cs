@@ -1,0 +1,110 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Svod.Client.Protocol;
+using Svod.Cluster.Actors;
+using Svod.Cluster.Configuration;
+using Google.Protobuf;
+
+namespace Svod.Cluster.Node;
+
+/// <summary>
+/// The streaming node: Kestrel with the WebSocket protocol at <c>/v1/stream</c>, <c>/healthz</c> (the process is up)
+/// and <c>/readyz</c> (models loaded, accepting streams), an actor system for channel actors and one lane pool per
+/// model.
+/// </summary>
+public sealed class NodeHost : IAsyncDisposable
+{
+    public const string StreamPath = "/v1/stream";
+
+    private readonly WebApplication _app;
+    private readonly ActorSystem _actors;
+    private readonly Dictionary<string, ServedModel> _models;
+    private long _connections;
+
+    public NodeHost(SvodSettings settings, IReadOnlyDictionary<string, Svod.Gpu.Models.RnntModel> models)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(models);
+        var options = settings.Options;
+        _models = models.ToDictionary(m => m.Key,
+            m => new ServedModel(m.Key, m.Value, options.Node.Channels, options.Lanes.Count, options.Lanes.MaxFramesPerCall));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(options.Node.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        _app = builder.Build();
+        _actors = new ActorSystem(TimeProvider.System, _app.Services.GetService(typeof(ILoggerFactory)) as ILoggerFactory);
+        var ready = false;
+        _app.Lifetime.ApplicationStarted.Register(() => ready = true);
+        _app.Lifetime.ApplicationStopping.Register(() => ready = false);
+        _app.UseWebSockets();
+        _app.MapGet("/healthz", () => Results.Text("ok"));
+        _app.MapGet("/readyz", () => ready ? Results.Text("ready") : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
+        _app.Map(StreamPath, context => AcceptAsync(context, options));
+    }
+
+    /// <summary>The addresses Kestrel listens on (after <see cref="StartAsync"/>).</summary>
+    public IReadOnlyList<string> Urls => [.. _app.Urls];
+
+    public Task StartAsync(CancellationToken cancellationToken) => _app.StartAsync(cancellationToken);
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _actors.DisposeAsync();
+        foreach (var model in _models.Values)
+        {
+            await model.DisposeAsync();
+        }
+
+        await _app.DisposeAsync();
+    }
+
+    private async Task AcceptAsync(HttpContext context, SvodOptions options)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync($"{StreamPath} speaks the Svod protocol over WebSockets");
+            return;
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var keys = options.Security.ApiKeys;
+        if (keys.Count > 0 && !keys.Contains(ApiKey(context.Request), StringComparer.Ordinal))
+        {
+            // Say why before closing: a node never closes a socket over a problem it can describe.
+            var error = new ServerMessage
+            {
+                Error = new Error { Code = ErrorCode.Unauthenticated, Message = "missing or wrong API key (Authorization: Bearer KEY)" },
+            };
+            await socket.SendAsync(error.ToByteArray(), System.Net.WebSockets.WebSocketMessageType.Binary, true,
+                context.RequestAborted);
+            await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, "unauthenticated",
+                context.RequestAborted);
+            return;
+        }
+
+        var id = $"c{Interlocked.Increment(ref _connections)}";
+        var session = new Session(socket, _actors, _models, options.Node, id);
+        try
+        {
+            await session.RunAsync(context.RequestAborted);
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+        {
+            // The client vanished; the session has released its utterances.
+        }
+    }
+
+    private static string? ApiKey(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;
+    }
+}

@@ -1,0 +1,111 @@
+using Svod.Client.Protocol;
+using Svod.Cluster.Channels;
+
+namespace Svod.Cluster.Node;
+
+internal sealed partial class Session
+{
+    private void Route(ClientMessage message)
+    {
+        switch (message.KindCase)
+        {
+            case ClientMessage.KindOneofCase.Start:
+                OnStart(message.Start);
+                break;
+            case ClientMessage.KindOneofCase.Frames:
+                OnFrames(message.Frames);
+                break;
+            case ClientMessage.KindOneofCase.Finalize:
+                Find(message.Finalize.UtteranceId, "Finalize")?.Actor.Tell(new ChannelMessage.FinalizeRequested());
+                break;
+            case ClientMessage.KindOneofCase.Cancel:
+                Find(message.Cancel.UtteranceId, "Cancel")?.Actor.Tell(new ChannelMessage.CancelRequested());
+                break;
+            default:
+                SendError("", ErrorCode.InvalidArgument, "empty ClientMessage: set start, frames, finalize or cancel");
+                break;
+        }
+    }
+
+    private void OnStart(Start start)
+    {
+        var id = start.UtteranceId;
+        if (string.IsNullOrEmpty(id))
+        {
+            SendError("", ErrorCode.InvalidArgument, "Start needs an utterance_id");
+            return;
+        }
+
+        if (!models.TryGetValue(start.Model, out var served))
+        {
+            SendError(id, ErrorCode.NotFound,
+                $"model '{start.Model}' is not served here; models: {string.Join(", ", models.Keys.Order())}");
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_utterances.ContainsKey(id))
+            {
+                SendError(id, ErrorCode.AlreadyExists, $"utterance {id} is already open on this connection");
+                return;
+            }
+
+            var settings = new ChannelSettings(id, served.Model, start.Options ?? new StreamOptions(),
+                (float)options.FrameSeconds, options.IdleTimeout);
+            var actor = actors.Spawn($"{connectionId}/{id}", () => new ChannelActor(settings, served.Pool, this));
+            var utterance = new Utterance(actor, served.Model.Dims.EncoderDim, start.Options?.Encoding ?? FrameEncoding.F32);
+            _utterances[id] = utterance;
+            _ = actor.Completion.ContinueWith(_ => Forget(id, utterance), TaskScheduler.Default);
+        }
+    }
+
+    private void OnFrames(Frames frames)
+    {
+        var utterance = Find(frames.UtteranceId, "Frames");
+        if (utterance is null)
+        {
+            return;
+        }
+
+        int count;
+        try
+        {
+            count = FramePayload.FrameCount(frames.Data.Span, utterance.Width, utterance.Encoding);
+        }
+        catch (ArgumentException e)
+        {
+            SendError(frames.UtteranceId, ErrorCode.InvalidArgument, $"frames at offset {frames.Offset}: {e.Message}");
+            return;
+        }
+
+        var values = new float[count * utterance.Width];
+        FramePayload.Decode(frames.Data.Span, utterance.Encoding, values);
+        utterance.Actor.Tell(new ChannelMessage.FramesArrived((long)frames.Offset, values));
+    }
+
+    private Utterance? Find(string id, string what)
+    {
+        lock (_gate)
+        {
+            if (_utterances.TryGetValue(id, out var utterance))
+            {
+                return utterance;
+            }
+        }
+
+        SendError(id, ErrorCode.NotFound, $"{what} for utterance '{id}', which is not open: send Start first");
+        return null;
+    }
+
+    private void Forget(string id, Utterance utterance)
+    {
+        lock (_gate)
+        {
+            if (_utterances.TryGetValue(id, out var current) && current == utterance)
+            {
+                _utterances.Remove(id);
+            }
+        }
+    }
+}

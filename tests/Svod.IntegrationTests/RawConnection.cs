@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using Google.Protobuf;
+using Svod.Client.Protocol;
+
+namespace Svod.IntegrationTests;
+
+/// <summary>A WebSocket speaking the protocol by hand (the client library arrives with its issue): sends
+/// ClientMessages, collects every ServerMessage per utterance.</summary>
+internal sealed class RawConnection : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket = new();
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private Task? _reader;
+
+    public ConcurrentDictionary<string, ConcurrentQueue<ServerMessage>> Received { get; } = new();
+
+    public ConcurrentDictionary<string, TaskCompletionSource<Result>> Finals { get; } = new();
+
+    public static async Task<RawConnection> OpenAsync(Uri uri, string? apiKey = null)
+    {
+        var connection = new RawConnection();
+        if (apiKey is not null)
+        {
+            connection._socket.Options.SetRequestHeader("Authorization", $"Bearer {apiKey}");
+        }
+
+        await connection._socket.ConnectAsync(uri, CancellationToken.None);
+        connection._reader = connection.ReadAsync();
+        return connection;
+    }
+
+    public ConcurrentDictionary<string, TaskCompletionSource<Error>> FirstErrors { get; } = new();
+
+    /// <summary>Completes with the first Error for the utterance ("" for the connection).</summary>
+    public Task<Error> FirstErrorOf(string utterance) =>
+        FirstErrors.GetOrAdd(utterance, _ => new TaskCompletionSource<Error>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    public Task<Result> FinalOf(string utterance) =>
+        Finals.GetOrAdd(utterance, _ => new TaskCompletionSource<Result>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    public IReadOnlyList<Error> ErrorsOf(string utterance) =>
+        Received.TryGetValue(utterance, out var q) ? [.. q.Where(m => m.Error is not null).Select(m => m.Error)] : [];
+
+    public async Task SendAsync(ClientMessage message) => await SendBytesAsync(message.ToByteArray());
+
+    public async Task SendBytesAsync(byte[] bytes)
+    {
+        await _sending.WaitAsync();
+        try
+        {
+            await _socket.SendAsync(bytes, WebSocketMessageType.Binary, true, CancellationToken.None);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    public Task StartAsync(string id, string model = "demo") =>
+        SendAsync(new ClientMessage { Start = new Start { UtteranceId = id, Model = model, Options = new StreamOptions() } });
+
+    public Task FramesAsync(string id, long offset, ReadOnlySpan<float> values) => SendAsync(new ClientMessage
+    {
+        Frames = new Frames { UtteranceId = id, Offset = (ulong)offset, Data = FramePayload.Encode(values, FrameEncoding.F32) },
+    });
+
+    public Task FinalizeAsync(string id) => SendAsync(new ClientMessage { Finalize = new Finalize { UtteranceId = id } });
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        }
+
+        if (_reader is not null)
+        {
+            await _reader;
+        }
+
+        _socket.Dispose();
+        _sending.Dispose();
+    }
+
+    private async Task ReadAsync()
+    {
+        var buffer = new byte[1 << 20];
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                var count = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
+                    count += result.Count;
+                }
+                while (!result.EndOfMessage);
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                var message = ServerMessage.Parser.ParseFrom(buffer, 0, count);
+                var id = message.KindCase switch
+                {
+                    ServerMessage.KindOneofCase.Started => message.Started.UtteranceId,
+                    ServerMessage.KindOneofCase.Result => message.Result.UtteranceId,
+                    ServerMessage.KindOneofCase.Ack => message.Ack.UtteranceId,
+                    ServerMessage.KindOneofCase.Error => message.Error.UtteranceId,
+                    _ => "",
+                };
+                Received.GetOrAdd(id, _ => new ConcurrentQueue<ServerMessage>()).Enqueue(message);
+                if (message.Error is { } error)
+                {
+                    FirstErrors.GetOrAdd(id, _ => new TaskCompletionSource<Error>(TaskCreationOptions.RunContinuationsAsynchronously))
+                        .TrySetResult(error);
+                }
+
+                if (message.Result is { IsFinal: true } final)
+                {
+                    Finals.GetOrAdd(id, _ => new TaskCompletionSource<Result>(TaskCreationOptions.RunContinuationsAsynchronously))
+                        .TrySetResult(final);
+                }
+            }
+        }
+        catch (WebSocketException)
+        {
+            // closed by the node
+        }
+    }
+}
