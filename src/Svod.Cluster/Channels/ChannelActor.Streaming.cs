@@ -49,10 +49,6 @@ public sealed partial class ChannelActor
             _frames.Append(fresh);
             Submit();
         }
-        else
-        {
-            SendAck();
-        }
     }
 
     private void Submit()
@@ -92,7 +88,6 @@ public sealed partial class ChannelActor
             _segmentStart = _tokens.Count;
         }
 
-        SendAck();
         Submit();
         FinishIfDone();
     }
@@ -106,9 +101,8 @@ public sealed partial class ChannelActor
         }
     }
 
-    /// <summary>Frames decoded so far; with persistence (a later issue) this becomes the durable offset.</summary>
-    private void SendAck() =>
-        output.Send(new ServerMessage { Ack = new Ack { UtteranceId = Id, DurableOffset = (ulong)_frames.Start } });
+    // No Ack yet: Ack{durable_offset} lets the client drop its replay buffer, and nothing is durable until channel
+    // snapshots are persisted (the cluster issue). Until then a client keeps every frame and can replay from 0.
 
     private Result SegmentResult(bool isFinal)
     {

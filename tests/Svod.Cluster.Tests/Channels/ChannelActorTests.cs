@@ -57,7 +57,7 @@ public sealed class ChannelActorTests : IAsyncDisposable
         Assert.All(output.Partials, p => Assert.StartsWith(p.Text, final.Text, StringComparison.Ordinal));
         Assert.NotEmpty(output.Partials);
         Assert.Empty(output.Errors);
-        Assert.Equal((ulong)total, output.Acks.Max());
+        Assert.Empty(output.Acks); // nothing is durable without persistence: the client must keep its frames
         await actor.Completion.WaitAsync(Patience);
         await WaitForClosedChannelsAsync();
     }
