@@ -116,6 +116,36 @@ public sealed class NodeTests
         Assert.Equal("welcome", (await allowed.FinalOf("a").WaitAsync(Patience)).Text);
     }
 
+    [Fact]
+    public async Task Transcribe_through_a_node_prints_exactly_what_decode_prints()
+    {
+        using var dir = new TempDirectory();
+        var encoder = new SyntheticEncoder(DemoModel.Create());
+        var random = new Random(9);
+        for (var i = 0; i < 30; i++)
+        {
+            var text = string.Join(' ', Enumerable.Range(0, random.Next(1, 5)).Select(_ => Words[random.Next(Words.Length)]));
+            var frames = encoder.Encode(text, silenceFrames: 1, noise: 0.05f, seed: i);
+            Npy.WriteFrames(dir[$"t{i:D2}.npy"], frames, frames.Length / Width, Width);
+        }
+
+        var offline = await ProcessRun.SvodAsync("decode", "--model", "demo", "--frames", dir.Path, "--json");
+        Assert.True(offline.ExitCode == 0, offline.ToString());
+        await using var node = await NodeProcess.StartAsync();
+        var online = await ProcessRun.SvodAsync("transcribe", "--server", $"ws://127.0.0.1:{node.Port}", "--json",
+            "--chunk-frames", "5", dir.Path);
+        Assert.True(online.ExitCode == 0, online.ToString());
+        Assert.Equal(offline.Stdout, online.Stdout);
+
+        Npy.WriteFrames(dir["wide.npy"], new float[3 * (Width + 1)], 3, Width + 1);
+        var mixed = await ProcessRun.SvodAsync("transcribe", "--server", $"http://127.0.0.1:{node.Port}", "--json",
+            dir["wide.npy"], dir["t00.npy"]);
+        Assert.Equal(1, mixed.ExitCode);
+        Assert.Contains($"{dir["wide.npy"]}: frames have width {Width + 1}, model 'demo' expects {Width}", mixed.Stderr,
+            StringComparison.Ordinal);
+        Assert.Single(mixed.Stdout.Trim().Split('\n'));
+    }
+
     private static async Task StreamAsync(RawConnection connection, string id, float[] frames, int seed)
     {
         var random = new Random(seed);

@@ -46,7 +46,7 @@ internal static class FrameInputs
     }
 
     /// <summary>Reads one input; a malformed file becomes an error message naming the file (and frame).</summary>
-    public static (FrameMatrix? Frames, string? Error) TryRead(Input input, int width)
+    public static (FrameMatrix? Frames, string? Error) TryRead(Input input, int? width)
     {
         try
         {

@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Net.WebSockets;
+using Svod.Client;
+using Svod.Client.Protocol;
+
+namespace Svod.Cluster.Cli;
+
+/// <summary><c>svod transcribe</c>: stream .npy frames to a node through the client library and print the finals.</summary>
+internal static class TranscribeCommand
+{
+    public static Command Create(ConfigOptions config)
+    {
+        var server = new Option<string>("--server")
+        {
+            Description = "The node: ws://HOST:PORT (or http://HOST:PORT); the stream path /v1/stream is added when missing.",
+            Required = true,
+        };
+        var model = new Option<string>("--model") { Description = "Model name the node serves.", DefaultValueFactory = _ => "demo" };
+        var apiKey = new Option<string?>("--api-key") { Description = "API key, when the node requires one." };
+        var realtime = new Option<bool>("--realtime")
+        {
+            Description = "Send frames at real-time pace (frame duration from the node) instead of as fast as possible.",
+        };
+        var json = new Option<bool>("--json")
+        {
+            Description = "One JSON line per utterance on stdout, as 'svod decode --json' prints them.",
+        };
+        var concurrency = CliOptions.PositiveInt("--concurrency", "Utterances streamed at once.", 64);
+        var chunk = CliOptions.PositiveInt("--chunk-frames", "Frames per Frames message.", 16);
+        var paths = new Argument<string[]>("frames") { Description = FrameInputs.Help, Arity = ArgumentArity.OneOrMore };
+        var command = new Command("transcribe",
+            "Stream encoder frames (.npy files or directories) to a running node and print the final transcripts.");
+        foreach (var o in new Option[] { server, model, apiKey, realtime, json, concurrency, chunk })
+        {
+            command.Options.Add(o);
+        }
+
+        command.Arguments.Add(paths);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            _ = config.Load(parse);
+            var inputs = FrameInputs.Expand(parse.GetValue(paths)!);
+            var options = new SvodClientOptions { ApiKey = parse.GetValue(apiKey) };
+            await using var client = await ConnectAsync(StreamUri(parse.GetValue(server)!), options, cancellationToken);
+            using var gate = new SemaphoreSlim(parse.GetValue(concurrency));
+            var jobs = inputs.Select(async input =>
+            {
+                await gate.WaitAsync(cancellationToken);
+                try
+                {
+                    return await TranscribeAsync(client, input, parse.GetValue(model)!, parse.GetValue(chunk),
+                        parse.GetValue(realtime), cancellationToken);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }).ToArray();
+            var failures = 0;
+            foreach (var (input, job) in inputs.Zip(jobs))
+            {
+                var (final, error) = await job;
+                if (final is null)
+                {
+                    Console.Error.WriteLine($"svod: {input.Path}: {error}");
+                    failures++;
+                    continue;
+                }
+
+                Console.Out.WriteLine(parse.GetValue(json)
+                    ? JsonLines.Write(w =>
+                    {
+                        w.WriteString("utterance", input.Name);
+                        w.WriteString("text", final.Text);
+                        w.WriteArray("tokens", final.Tokens.ToArray());
+                        w.WriteArray("frames", final.TokenFrames.ToArray());
+                    })
+                    : $"{input.Name}\t{final.Text}");
+            }
+
+            return failures > 0 ? ExitCodes.SomeFailed : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task<(Result? Final, string? Error)> TranscribeAsync(SvodClient client,
+        FrameInputs.Input input, string model, int chunk, bool realtime, CancellationToken cancellationToken)
+    {
+        var (frames, readError) = FrameInputs.TryRead(input, width: null);
+        if (frames is null)
+        {
+            return (null, readError);
+        }
+
+        try
+        {
+            var stream = await client.StartAsync(input.Name, model, cancellationToken: cancellationToken);
+            if (frames.Cols != stream.FrameWidth)
+            {
+                await stream.CancelAsync(cancellationToken);
+                return (null, $"frames have width {frames.Cols}, model '{model}' expects {stream.FrameWidth}");
+            }
+
+            var sending = SendAsync(stream, frames.Data, chunk, realtime, cancellationToken);
+            Result? final = null;
+            await foreach (var result in stream.Results.WithCancellation(cancellationToken))
+            {
+                final = result.IsFinal ? result : final;
+            }
+
+            await sending;
+            return final is null ? (null, "the node ended the utterance without a final") : (final, null);
+        }
+        catch (SvodException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    private static async Task SendAsync(UtteranceStream stream, float[] frames, int chunk, bool realtime,
+        CancellationToken cancellationToken)
+    {
+        var width = stream.FrameWidth;
+        for (var offset = 0; offset * width < frames.Length; offset += chunk)
+        {
+            var n = Math.Min(chunk, frames.Length / width - offset);
+            await stream.SendFramesAsync(frames.AsMemory(offset * width, n * width), cancellationToken);
+            if (realtime)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(n * stream.FrameSeconds), cancellationToken);
+            }
+        }
+
+        await stream.FinalizeAsync(cancellationToken);
+    }
+
+    private static async Task<SvodClient> ConnectAsync(Uri uri, SvodClientOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SvodClient.ConnectAsync(uri, options, cancellationToken);
+        }
+        catch (WebSocketException e)
+        {
+            throw new CliException($"cannot connect to {uri}: {e.Message}");
+        }
+    }
+
+    private static Uri StreamUri(string server)
+    {
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var uri))
+        {
+            throw new CliException($"--server {server}: not a URL (ws://HOST:PORT)");
+        }
+
+        var scheme = uri.Scheme switch
+        {
+            "http" or "ws" => "ws",
+            "https" or "wss" => "wss",
+            _ => throw new CliException($"--server {server}: use ws://, wss://, http:// or https://"),
+        };
+        var path = uri.AbsolutePath is "/" or "" ? Node.NodeHost.StreamPath : uri.AbsolutePath;
+        return new UriBuilder(uri) { Scheme = scheme, Path = path }.Uri;
+    }
+}
