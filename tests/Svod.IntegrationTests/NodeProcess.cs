@@ -62,6 +62,14 @@ internal sealed class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The node's /v1/stats document.</summary>
+    public async Task<System.Text.Json.JsonElement> StatsAsync()
+    {
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{Port}/v1/stats"));
+        return System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -146,6 +146,42 @@ public sealed class NodeTests
         Assert.Single(mixed.Stdout.Trim().Split('\n'));
     }
 
+    [Fact]
+    public async Task A_client_vanishing_mid_utterance_releases_its_channels()
+    {
+        await using var node = await NodeProcess.StartAsync();
+        var frames = new SyntheticEncoder(DemoModel.Create()).Encode("never finished", silenceFrames: 1);
+        var crashing = await RawConnection.OpenAsync(node.StreamUri);
+        for (var i = 0; i < 5; i++)
+        {
+            await crashing.StartAsync($"v{i}");
+            await crashing.FramesAsync($"v{i}", 0, frames.AsSpan(0, 10 * Width));
+        }
+
+        await crashing.FirstStartedOf("v4").WaitAsync(Patience);
+        Assert.Equal(5, OpenChannels(await node.StatsAsync()));
+        crashing.Abort();
+
+        // The node notices the dropped connection and its channel actors release their slots.
+        var deadline = DateTime.UtcNow + Patience;
+        while (OpenChannels(await node.StatsAsync()) > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "channels of a vanished client were not released");
+            await Task.Delay(20);
+        }
+
+        await using var next = await RawConnection.OpenAsync(node.StreamUri);
+        await next.StartAsync("after");
+        await next.FramesAsync("after", 0, frames);
+        await next.FinalizeAsync("after");
+        Assert.Equal("never finished", (await next.FinalOf("after").WaitAsync(Patience)).Text);
+        await crashing.DisposeAsync();
+
+        static int OpenChannels(JsonElement stats) =>
+            stats.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "demo")
+                .GetProperty("channels_open").GetInt32();
+    }
+
     private static async Task StreamAsync(RawConnection connection, string id, float[] frames, int seed)
     {
         var random = new Random(seed);

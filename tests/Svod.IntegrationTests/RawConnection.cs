@@ -36,6 +36,12 @@ internal sealed class RawConnection : IAsyncDisposable
     public Task<Error> FirstErrorOf(string utterance) =>
         FirstErrors.GetOrAdd(utterance, _ => new TaskCompletionSource<Error>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
+    public ConcurrentDictionary<string, TaskCompletionSource> Starts { get; } = new();
+
+    /// <summary>Completes when the node has answered Started for the utterance.</summary>
+    public Task FirstStartedOf(string utterance) =>
+        Starts.GetOrAdd(utterance, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
     public Task<Result> FinalOf(string utterance) =>
         Finals.GetOrAdd(utterance, _ => new TaskCompletionSource<Result>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
@@ -66,6 +72,9 @@ internal sealed class RawConnection : IAsyncDisposable
     });
 
     public Task FinalizeAsync(string id) => SendAsync(new ClientMessage { Finalize = new Finalize { UtteranceId = id } });
+
+    /// <summary>Drops the TCP connection without a close handshake, as a crashed client would.</summary>
+    public void Abort() => _socket.Abort();
 
     public async ValueTask DisposeAsync()
     {
@@ -114,6 +123,12 @@ internal sealed class RawConnection : IAsyncDisposable
                     _ => "",
                 };
                 Received.GetOrAdd(id, _ => new ConcurrentQueue<ServerMessage>()).Enqueue(message);
+                if (message.Started is not null)
+                {
+                    Starts.GetOrAdd(id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))
+                        .TrySetResult();
+                }
+
                 if (message.Error is { } error)
                 {
                     FirstErrors.GetOrAdd(id, _ => new TaskCompletionSource<Error>(TaskCreationOptions.RunContinuationsAsynchronously))
@@ -127,9 +142,9 @@ internal sealed class RawConnection : IAsyncDisposable
                 }
             }
         }
-        catch (WebSocketException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
-            // closed by the node
+            // closed by the node, or aborted by the test
         }
     }
 }

@@ -43,6 +43,7 @@ public sealed class NodeHost : IAsyncDisposable
         _app.UseWebSockets();
         _app.MapGet("/healthz", () => Results.Text("ok"));
         _app.MapGet("/readyz", () => ready ? Results.Text("ready") : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
+        _app.MapGet("/v1/stats", () => Results.Text(StatsJson(), "application/json"));
         _app.Map(StreamPath, context => AcceptAsync(context, options));
     }
 
@@ -100,6 +101,40 @@ public sealed class NodeHost : IAsyncDisposable
         {
             // The client vanished; the session has released its utterances.
         }
+    }
+
+    /// <summary>What an admin watches: connections, and per model its channels and lane pool totals.</summary>
+    private string StatsJson()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("connections_opened", Interlocked.Read(ref _connections));
+            w.WriteNumber("actors", _actors.ActorCount);
+            w.WriteStartArray("models");
+            foreach (var model in _models.Values.OrderBy(m => m.Name, StringComparer.Ordinal))
+            {
+                var stats = model.Pool.Stats;
+                w.WriteStartObject();
+                w.WriteString("name", model.Name);
+                w.WriteNumber("channels_open", stats.OpenChannels);
+                w.WriteNumber("channels", model.Pool.NumChannels);
+                w.WriteNumber("lanes", model.Pool.NumLanes);
+                w.WriteNumber("calls", stats.Calls);
+                w.WriteNumber("lanes_per_call", Math.Round(stats.LanesPerCall, 2));
+                w.WriteNumber("frames", stats.Frames);
+                w.WriteNumber("tokens", stats.Tokens);
+                w.WriteNumber("busy_seconds", Math.Round(stats.Busy.TotalSeconds, 3));
+                w.WriteNumber("mean_queue_delay_ms", Math.Round(stats.MeanQueueDelay.TotalMilliseconds, 3));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     private static string? ApiKey(HttpRequest request)
