@@ -182,6 +182,27 @@ public sealed class NodeTests
                 .GetProperty("channels_open").GetInt32();
     }
 
+    [Fact]
+    public async Task Bench_against_a_node_reports_latency_and_checks_every_transcript()
+    {
+        await using var node = await NodeProcess.StartAsync();
+        var run = await ProcessRun.SvodAsync("bench", "--server", $"ws://127.0.0.1:{node.Port}", "--streams", "8",
+            "--duration", "2", "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var last = JsonDocument.Parse(run.Stdout.Trim().Split('\n')[^1]).RootElement;
+        foreach (var key in new[] { "streams", "frames_per_s", "partial_p50_ms", "partial_p99_ms", "final_p99_ms",
+                     "errors", "transcripts_ok", "transcripts_total" })
+        {
+            Assert.True(last.TryGetProperty(key, out _), $"no {key} in {last}");
+        }
+
+        Assert.Equal(8, last.GetProperty("streams").GetInt32());
+        Assert.Equal(0, last.GetProperty("errors").GetInt32());
+        Assert.True(last.GetProperty("transcripts_total").GetInt32() >= 8);
+        Assert.Equal(last.GetProperty("transcripts_total").GetInt32(), last.GetProperty("transcripts_ok").GetInt32());
+        Assert.True(last.GetProperty("partial_p99_ms").GetDouble() > 0);
+    }
+
     private static async Task StreamAsync(RawConnection connection, string id, float[] frames, int seed)
     {
         var random = new Random(seed);

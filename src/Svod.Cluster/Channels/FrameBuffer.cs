@@ -7,7 +7,9 @@ namespace Svod.Cluster.Channels;
 /// </summary>
 internal sealed class FrameBuffer(int width)
 {
-    private float[] _data = new float[width * 64];
+    // Starts empty: an open channel holds only the frames that arrived and are not decoded yet (at GigaAM width a
+    // preallocated 64-frame buffer would cost 196 KB per utterance).
+    private float[] _data = [];
 
     /// <summary>Utterance index of the first buffered frame.</summary>
     public long Start { get; private set; }

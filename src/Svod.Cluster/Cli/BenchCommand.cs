@@ -46,17 +46,44 @@ internal static class BenchCommand
             "svod.lanes.max-frames-per-call");
         var seed = new Option<int>("--seed") { Description = "Seed of random models and frames.", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "One JSON line per measurement on stdout." };
+        var server = new Option<string?>("--server")
+        {
+            Description = "Load a running node instead (ws://HOST:PORT): --streams concurrent utterances for --duration; " +
+                "reports frames/s, token and final latency percentiles, errors and transcripts checked. --model names " +
+                "the node's model (default demo: sentences through the synthetic encoder); other models need --frames " +
+                "and --expected.",
+        };
+        var streams = CliOptions.PositiveInt("--streams", "Load mode: concurrent streams.", 64);
+        var duration = new Option<double>("--duration") { Description = "Load mode: seconds of load.", DefaultValueFactory = _ => 10 };
+        var realtime = new Option<bool>("--realtime") { Description = "Load mode: each stream sends at real-time pace." };
+        var chunk = CliOptions.PositiveInt("--chunk-frames", "Load mode: frames per message (8 = 320 ms).", 8);
+        var connections = CliOptions.PositiveInt("--connections", "Load mode: WebSocket connections the streams share.", 4);
+        var expected = new Option<string?>("--expected")
+        {
+            Description = "Load mode with --frames: the 'svod decode --json' output of those files, to check transcripts.",
+        };
+        var apiKey = new Option<string?>("--api-key") { Description = "Load mode: API key, when the node requires one." };
         var command = new Command("bench",
-            "Measure AdvanceDecoding frames/s on one thread for several batch sizes, beside this core's SGEMM rate.");
+            "Measure AdvanceDecoding frames/s on one thread for several batch sizes, beside this core's SGEMM rate; " +
+            "or, with --server, load a running node and measure latency.");
         foreach (var o in new Option[] { preset, model, frames, batches, seconds, tokensPerFrame, utteranceFrames,
-                     maxFramesPerCall, seed, json })
+                     maxFramesPerCall, seed, json, server, streams, duration, realtime, chunk, connections, expected, apiKey })
         {
             command.Options.Add(o);
         }
 
-        command.SetAction((parse, cancellationToken) =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var configuration = config.Load(parse);
+            if (parse.GetValue(server) is { } node)
+            {
+                return await LoadBench.RunAsync(new LoadBench.Settings(TranscribeCommand.StreamUri(node),
+                    parse.GetValue(model) ?? "demo", parse.GetValue(apiKey), parse.GetValue(streams),
+                    TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(realtime), parse.GetValue(chunk),
+                    parse.GetValue(connections), parse.GetValue(frames) ?? [], parse.GetValue(expected),
+                    parse.GetValue(json)), cancellationToken);
+            }
+
             var settings = new BenchRun.Settings(
                 parse.GetValue(batches)!, parse.GetValue(seconds),
                 parse.GetValue(maxFramesPerCall) ?? configuration.Options.Lanes.MaxFramesPerCall, parse.GetValue(json));
@@ -70,7 +97,7 @@ internal static class BenchCommand
                 BenchRun.Measure(workload, settings, sgemm, cancellationToken);
             }
 
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         });
         return command;
     }

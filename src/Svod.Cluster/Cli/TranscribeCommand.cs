@@ -146,7 +146,7 @@ internal static class TranscribeCommand
         }
     }
 
-    private static Uri StreamUri(string server)
+    public static Uri StreamUri(string server)
     {
         if (!Uri.TryCreate(server, UriKind.Absolute, out var uri))
         {
