@@ -61,12 +61,13 @@ public sealed class ConfigCommandTests
     [Fact]
     public async Task Commands_take_their_defaults_from_the_configuration_and_flags_win()
     {
-        var fromConfig = await ProcessRun.SvodAsync("demo", "--utterances", "20", "-D", "svod.lanes.count=3");
+        var fromConfig = await ProcessRun.SvodAsync("demo", "--speed", "0", "--seconds", "0", "-D", "svod.lanes.count=3");
         Assert.True(fromConfig.ExitCode == 0, fromConfig.ToString());
-        Assert.Contains("x 3 lanes", fromConfig.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(3 lanes per call)", fromConfig.Stdout, StringComparison.Ordinal);
 
-        var flag = await ProcessRun.SvodAsync("demo", "--utterances", "20", "-D", "svod.lanes.count=3", "--batch", "5");
-        Assert.Contains("x 5 lanes", flag.Stdout, StringComparison.Ordinal);
+        var flag = await ProcessRun.SvodAsync("demo", "--speed", "0", "--seconds", "0", "-D", "svod.lanes.count=3",
+            "--batch", "5");
+        Assert.Contains("(5 lanes per call)", flag.Stdout, StringComparison.Ordinal);
 
         var bad = await ProcessRun.SvodAsync("demo", "-D", "svod.lanes.count=0");
         Assert.Equal(2, bad.ExitCode);

@@ -1,15 +1,19 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Svod.Client;
+using Svod.Client.Protocol;
 using Svod.Cluster.Configuration;
+using Svod.Cluster.Node;
 using Svod.Gpu.Demo;
 using Svod.Gpu.Models;
 
 namespace Svod.Cluster.Cli;
 
 /// <summary>
-/// <c>svod demo</c>: writes the synthetic demo model as a model directory, loads it back, synthesizes sentences,
-/// decodes them batched through AdvanceDecoding and prints the transcripts and the throughput.
+/// <c>svod demo</c>: an embedded node on a free loopback port serving the synthetic demo model (written as a model
+/// directory and loaded back); sentences streamed concurrently through the client library over real WebSockets,
+/// partial and final transcripts shown as they arrive; a summary table; then a throughput run through the node.
 /// </summary>
 internal static class DemoCommand
 {
@@ -25,73 +29,94 @@ internal static class DemoCommand
         "good night",
     ];
 
+    private static readonly Lock Console_ = new();
+
     public static Command Create(ConfigOptions config)
     {
-        var batch = CliOptions.Batch("Lanes per AdvanceDecoding call.");
-        var utterances = CliOptions.PositiveInt("--utterances", "Synthesized utterances for the throughput run.", 2000);
+        var batch = CliOptions.Batch("Lanes per AdvanceDecoding call of the embedded node.");
         var noise = new Option<float>("--noise")
         {
             Description = "Gaussian noise added to the synthesized frames.",
             DefaultValueFactory = _ => 0.05f,
         };
-        var backend = new BackendOptions();
+        var speed = new Option<double>("--speed")
+        {
+            Description = "Sending pace of the sentences: 1 is real time (40 ms a frame), 0 as fast as possible.",
+            DefaultValueFactory = _ => 1.0,
+        };
+        var streams = CliOptions.PositiveInt("--streams", "Concurrent streams of the throughput run.", 64);
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "Length of the throughput run; 0 skips it.",
+            DefaultValueFactory = _ => 3.0,
+        };
         var command = new Command("demo",
-            "Run the demo: write the synthetic demo model, synthesize sentences, decode them batched, print " +
-            "transcripts and frames/s.");
-        command.Options.Add(batch);
-        command.Options.Add(utterances);
-        command.Options.Add(noise);
-        backend.AddTo(command);
-        command.SetAction((parse, cancellationToken) =>
+            "Run the demo: an embedded node with the synthetic demo model, sentences streamed concurrently over " +
+            "WebSockets with partial and final transcripts shown live, a summary, and a throughput run.");
+        foreach (var o in new Option[] { batch, noise, speed, streams, seconds })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = config.Load(parse);
-            return Task.FromResult(Run(parse, settings, parse.GetValue(batch) ?? settings.Options.Lanes.Count,
-                parse.GetValue(utterances), parse.GetValue(noise), backend, cancellationToken));
+            settings.Options.Lanes.Count = parse.GetValue(batch) ?? settings.Options.Lanes.Count;
+            settings.Options.Node.Urls = "http://127.0.0.1:0";
+            return await RunAsync(settings, parse.GetValue(noise), parse.GetValue(speed), parse.GetValue(streams),
+                parse.GetValue(seconds), cancellationToken);
         });
         return command;
     }
 
-    private static int Run(ParseResult parse, SvodSettings settings, int batch, int count, float noise,
-        BackendOptions backendOptions, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(SvodSettings settings, float noise, double speed, int streams,
+        double seconds, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"svod-demo-{Environment.ProcessId}");
         try
         {
             ModelDirectory.Save(DemoModel.Create(), directory);
             var model = ModelSource.Load(directory, settings);
-            Console.Out.WriteLine($"Synthetic demo model written to {directory} and loaded back ({model.Source}).");
-            Console.Out.WriteLine(
-                "It is constructed, not trained: each frame encodes one character and the parity of its position.");
+            await using var node = new NodeHost(settings, new Dictionary<string, RnntModel> { [DemoModel.Name] = model });
+            await node.StartAsync(cancellationToken);
+            var uri = TranscribeCommand.StreamUri(node.Urls[0]);
+            Console.Out.WriteLine($"Synthetic demo model written to {directory} and loaded back; it is constructed, not");
+            Console.Out.WriteLine("trained: each frame encodes one character and the parity of its position.");
+            Console.Out.WriteLine($"Embedded node on {uri} ({settings.Options.Lanes.Count} lanes per call).");
+            Console.Out.WriteLine($"Streaming {Sentences.Length} sentences concurrently over one WebSocket" +
+                (speed > 0 ? $" at {speed:0.##}x real time:" : ", as fast as possible:"));
             Console.Out.WriteLine();
 
+            await using var client = await SvodClient.ConnectAsync(uri, cancellationToken: cancellationToken);
             var encoder = new SyntheticEncoder(model);
-            var frames = Sentences.Select((s, i) => encoder.Encode(s, silenceFrames: 1, noise, seed: i)).ToArray();
-            var results = backendOptions.Decode(parse, settings, model, batch, Memories(frames), null,
-                cancellationToken).Results;
+            var runs = await Task.WhenAll(Sentences.Select((sentence, i) => StreamAsync(client, $"s{i + 1}",
+                encoder.Encode(sentence, silenceFrames: 1, noise, seed: i), speed, cancellationToken)));
+
+            Console.Out.WriteLine();
+            Console.Out.WriteLine("  id  frames  partials  final ms  transcript");
             var exact = 0;
-            for (var i = 0; i < Sentences.Length; i++)
+            for (var i = 0; i < runs.Length; i++)
             {
-                var text = model.Tokenizer.Decode(results[i].Tokens);
-                var ok = text == SyntheticEncoder.Normalize(Sentences[i]);
+                var ok = runs[i].Text == SyntheticEncoder.Normalize(Sentences[i]);
                 exact += ok ? 1 : 0;
-                Console.Out.WriteLine($"  {(ok ? "ok  " : "DIFF")} {frames[i].Length / model.Dims.EncoderDim,4} frames  {text}");
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  s{i + 1,-2} {runs[i].Frames,6} {runs[i].Partials,9} {runs[i].FinalMs,9:F1}  " +
+                    $"{(ok ? "" : "DIFF ")}{runs[i].Text}"));
             }
 
             Console.Out.WriteLine($"{exact}/{Sentences.Length} transcripts equal their text.");
-            Console.Out.WriteLine();
+            if (seconds > 0)
+            {
+                var report = await new LoadRun([client], DemoModel.Name, LoadBench.Synthesized(), chunkFrames: 8,
+                    realtime: false).RunAsync(streams, TimeSpan.FromSeconds(seconds), cancellationToken);
+                Console.Out.WriteLine();
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Throughput through the node: {report.Streams} streams, {report.FramesPerSecond:N0} frames/s, " +
+                    $"token latency p99 {report.TokenMs[2]:F1} ms, transcripts {report.TranscriptsOk}/" +
+                    $"{report.TranscriptsTotal} as expected (demo-model sizes)."));
+            }
 
-            var random = new Random(7);
-            var many = Enumerable.Range(0, count)
-                .Select(i => encoder.Encode(Sentences[random.Next(Sentences.Length)], 1, noise, seed: 1000 + i))
-                .ToArray();
-            var clock = Stopwatch.StartNew();
-            var run = backendOptions.Decode(parse, settings, model, batch, Memories(many), null, cancellationToken);
-            var seconds = clock.Elapsed.TotalSeconds;
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Throughput: {count} utterances, {run.Stats.Frames:N0} frames in {seconds:F3} s = " +
-                $"{run.Stats.Frames / seconds:N0} frames/s ({run.Threads} thread(s) x {run.Lanes} lanes, " +
-                $"demo-model sizes)."));
-            Console.Out.WriteLine("For GigaAM-sized models run: svod bench");
+            Console.Out.WriteLine("For GigaAM-sized models: svod bench (offline) or svod bench --server (a node).");
             return exact == Sentences.Length ? ExitCodes.Ok : ExitCodes.SomeFailed;
         }
         finally
@@ -100,6 +125,67 @@ internal static class DemoCommand
         }
     }
 
-    private static ReadOnlyMemory<float>[] Memories(float[][] utterances) =>
-        [.. utterances.Select(u => (ReadOnlyMemory<float>)u)];
+    private static async Task<(string Text, int Frames, int Partials, double FinalMs)> StreamAsync(SvodClient client,
+        string id, float[] frames, double speed, CancellationToken cancellationToken)
+    {
+        var stream = await client.StartAsync(id, DemoModel.Name, cancellationToken: cancellationToken);
+        var width = stream.FrameWidth;
+        var count = frames.Length / width;
+        long finalizedAt = 0;
+        var sending = Task.Run(async () =>
+        {
+            const int Chunk = 4;
+            var clock = Stopwatch.StartNew();
+            for (var offset = 0; offset < count; offset += Chunk)
+            {
+                var n = Math.Min(Chunk, count - offset);
+                if (speed > 0)
+                {
+                    var due = TimeSpan.FromSeconds((offset + n) * stream.FrameSeconds / speed) - clock.Elapsed;
+                    if (due > TimeSpan.Zero)
+                    {
+                        await Task.Delay(due, cancellationToken);
+                    }
+                }
+
+                await stream.SendFramesAsync(frames.AsMemory(offset * width, n * width), cancellationToken);
+            }
+
+            finalizedAt = Stopwatch.GetTimestamp();
+            await stream.FinalizeAsync(cancellationToken);
+        }, cancellationToken);
+
+        var partials = 0;
+        var words = 0;
+        var text = "";
+        double finalMs = 0;
+        await foreach (var result in stream.Results.WithCancellation(cancellationToken))
+        {
+            if (result.IsFinal)
+            {
+                finalMs = Stopwatch.GetElapsedTime(finalizedAt).TotalMilliseconds;
+                text = result.Text;
+                Show($"  {id,-3} final    {result.Text}");
+                continue;
+            }
+
+            partials++;
+            if (result.Words.Count > words)
+            {
+                words = result.Words.Count;
+                Show($"  {id,-3} partial  {result.Text}");
+            }
+        }
+
+        await sending;
+        return (text, count, partials, finalMs);
+    }
+
+    private static void Show(string line)
+    {
+        lock (Console_)
+        {
+            Console.Out.WriteLine(line);
+        }
+    }
 }

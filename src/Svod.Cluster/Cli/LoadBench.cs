@@ -97,7 +97,7 @@ internal static class LoadBench
     }
 
     /// <summary>Sentences through the demo model's synthetic encoder; the expected text is the sentence.</summary>
-    private static LoadRun.Utterance[] Synthesized()
+    internal static LoadRun.Utterance[] Synthesized()
     {
         var encoder = new SyntheticEncoder(DemoModel.Create());
         var random = new Random(11);

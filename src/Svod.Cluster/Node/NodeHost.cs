@@ -35,7 +35,7 @@ public sealed class NodeHost : IAsyncDisposable
         builder.WebHost.UseUrls(options.Node.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         _app = builder.Build();
         _actors = new ActorSystem(TimeProvider.System, _app.Services.GetService(typeof(ILoggerFactory)) as ILoggerFactory);
         var ready = false;
