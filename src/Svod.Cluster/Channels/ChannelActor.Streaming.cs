@@ -46,7 +46,7 @@ public sealed partial class ChannelActor
 
         if (fresh.Length > 0)
         {
-            _frames.Append(fresh);
+            _frames.Append(fresh, _inFlight);
             Submit();
         }
     }

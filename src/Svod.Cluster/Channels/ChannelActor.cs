@@ -51,12 +51,13 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
             return ValueTask.CompletedTask;
         }
 
+        // Ready before announced: once the client sees Started, the idle clock is already running.
+        Touch();
+        Timers.StartPeriodic("idle", new ChannelMessage.IdleCheck(), settings.IdleTimeout / 4);
         output.Send(new ServerMessage
         {
             Started = new Started { UtteranceId = Id, FrameWidth = (uint)_width, FrameSeconds = settings.FrameSeconds },
         });
-        Touch();
-        Timers.StartPeriodic("idle", new ChannelMessage.IdleCheck(), settings.IdleTimeout / 4);
         return ValueTask.CompletedTask;
     }
 
@@ -66,6 +67,12 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
         {
             pool.CloseChannel(_channel);
             _channel = -1;
+        }
+
+        // Work still out reads the current array: leave the arrays to the GC rather than to the shared pool.
+        if (!_inFlight)
+        {
+            _frames.Clear();
         }
 
         return ValueTask.CompletedTask;

@@ -1,14 +1,16 @@
+using System.Buffers;
+
 namespace Svod.Cluster.Channels;
 
 /// <summary>
-/// The frames of one utterance that arrived but are not decoded yet, row-major. <see cref="Pending"/> hands the
-/// pool a view that stays unchanged while the work is out: appends write behind it (or move to a new array), and
-/// <see cref="Consume"/> is called only once the work is back.
+/// The frames of one utterance that arrived but are not decoded yet, row-major, in arrays rented from the shared
+/// pool: an idle channel holds none. <see cref="Pending"/> hands the lane pool a view that must stay unchanged while
+/// the work is out, so an array replaced while work is out is retired, and goes back to the pool only in
+/// <see cref="Consume"/>, when the work is back.
 /// </summary>
 internal sealed class FrameBuffer(int width)
 {
-    // Starts empty: an open channel holds only the frames that arrived and are not decoded yet (at GigaAM width a
-    // preallocated 64-frame buffer would cost 196 KB per utterance).
+    private readonly List<float[]> _retired = [];
     private float[] _data = [];
 
     /// <summary>Utterance index of the first buffered frame.</summary>
@@ -21,13 +23,16 @@ internal sealed class FrameBuffer(int width)
 
     public ReadOnlyMemory<float> Pending => _data.AsMemory(0, Count * width);
 
-    public void Append(ReadOnlySpan<float> values)
+    /// <param name="inFlight">a view of the current array is out with the lane pool.</param>
+    public void Append(ReadOnlySpan<float> values, bool inFlight)
     {
         var frames = values.Length / width;
-        if ((Count + frames) * width > _data.Length)
+        var needed = (Count + frames) * width;
+        if (needed > _data.Length)
         {
-            var grown = new float[Math.Max(_data.Length * 2, (Count + frames) * width)];
+            var grown = ArrayPool<float>.Shared.Rent(Math.Max(needed, 2 * _data.Length));
             _data.AsSpan(0, Count * width).CopyTo(grown);
+            Release(_data, inFlight);
             _data = grown;
         }
 
@@ -35,11 +40,48 @@ internal sealed class FrameBuffer(int width)
         Count += frames;
     }
 
-    /// <summary>Drops the first <paramref name="frames"/> frames (decoded).</summary>
+    /// <summary>Drops the first <paramref name="frames"/> frames (decoded); called when no work is out.</summary>
     public void Consume(int frames)
     {
+        foreach (var array in _retired)
+        {
+            ArrayPool<float>.Shared.Return(array);
+        }
+
+        _retired.Clear();
         _data.AsSpan(frames * width, (Count - frames) * width).CopyTo(_data);
         Count -= frames;
         Start += frames;
+        if (Count == 0)
+        {
+            Release(_data, inFlight: false);
+            _data = [];
+        }
+    }
+
+    /// <summary>Gives every array back; the buffer is empty afterwards (the utterance ended, no work is out).</summary>
+    public void Clear()
+    {
+        Consume(0);
+        Release(_data, inFlight: false);
+        _data = [];
+        Count = 0;
+    }
+
+    private void Release(float[] array, bool inFlight)
+    {
+        if (array.Length == 0)
+        {
+            return;
+        }
+
+        if (inFlight)
+        {
+            _retired.Add(array);
+        }
+        else
+        {
+            ArrayPool<float>.Shared.Return(array);
+        }
     }
 }

@@ -63,11 +63,16 @@ internal static class BenchCommand
             Description = "Load mode with --frames: the 'svod decode --json' output of those files, to check transcripts.",
         };
         var apiKey = new Option<string?>("--api-key") { Description = "Load mode: API key, when the node requires one." };
+        var idle = new Option<int>("--idle-streams")
+        {
+            Description = "Load mode: instead of load, open this many utterances holding one message of frames each and " +
+                "report the node's memory per open channel.",
+        };
         var command = new Command("bench",
             "Measure AdvanceDecoding frames/s on one thread for several batch sizes, beside this core's SGEMM rate; " +
             "or, with --server, load a running node and measure latency.");
         foreach (var o in new Option[] { preset, model, frames, batches, seconds, tokensPerFrame, utteranceFrames,
-                     maxFramesPerCall, seed, json, server, streams, duration, realtime, chunk, connections, expected, apiKey })
+                     maxFramesPerCall, seed, json, server, streams, duration, realtime, chunk, connections, expected, apiKey, idle })
         {
             command.Options.Add(o);
         }
@@ -81,7 +86,7 @@ internal static class BenchCommand
                     parse.GetValue(model) ?? "demo", parse.GetValue(apiKey), parse.GetValue(streams),
                     TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(realtime), parse.GetValue(chunk),
                     parse.GetValue(connections), parse.GetValue(frames) ?? [], parse.GetValue(expected),
-                    parse.GetValue(json)), cancellationToken);
+                    parse.GetValue(json), parse.GetValue(idle)), cancellationToken);
             }
 
             var settings = new BenchRun.Settings(

@@ -12,7 +12,7 @@ internal static class LoadBench
         ["lanes", "channels", "stream", "node", "hello", "svod", "decode", "frame", "batch", "utterance"];
 
     public sealed record Settings(Uri Server, string Model, string? ApiKey, int Streams, TimeSpan Duration, bool Realtime,
-        int ChunkFrames, int Connections, string[] Frames, string? Expected, bool Json);
+        int ChunkFrames, int Connections, string[] Frames, string? Expected, bool Json, int IdleStreams = 0);
 
     public static async Task<int> RunAsync(Settings settings, CancellationToken cancellationToken)
     {
@@ -33,6 +33,12 @@ internal static class LoadBench
 
         try
         {
+            if (settings.IdleStreams > 0)
+            {
+                await new ChannelMemory(settings, clients, utterances).MeasureAsync(cancellationToken);
+                return ExitCodes.Ok;
+            }
+
             var report = await new LoadRun(clients, settings.Model, utterances, settings.ChunkFrames, settings.Realtime)
                 .RunAsync(settings.Streams, settings.Duration, cancellationToken);
             Print(report, settings);

@@ -44,7 +44,17 @@ public sealed class NodeHost : IAsyncDisposable
         _app.UseWebSockets();
         _app.MapGet("/healthz", () => Results.Text("ok"));
         _app.MapGet("/readyz", () => ready ? Results.Text("ready") : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
-        _app.MapGet("/v1/stats", () => Results.Text(StatsJson(), "application/json"));
+        _app.MapGet("/v1/stats", (HttpRequest request) =>
+        {
+            if (request.Query["gc"] == "1")
+            {
+                // For measurements: memory after a full collection, not whatever garbage is pending.
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+                GC.WaitForPendingFinalizers();
+            }
+
+            return Results.Text(StatsJson(), "application/json");
+        });
         _app.Map(StreamPath, context => AcceptAsync(context, options));
     }
 
@@ -113,6 +123,8 @@ public sealed class NodeHost : IAsyncDisposable
             w.WriteStartObject();
             w.WriteNumber("connections_opened", Interlocked.Read(ref _connections));
             w.WriteNumber("actors", _actors.ActorCount);
+            w.WriteNumber("managed_bytes", GC.GetTotalMemory(forceFullCollection: false));
+            w.WriteNumber("working_set_bytes", Environment.WorkingSet);
             w.WriteStartArray("models");
             foreach (var model in _models.Values.OrderBy(m => m.Name, StringComparer.Ordinal))
             {
