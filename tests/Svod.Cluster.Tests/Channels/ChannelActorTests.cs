@@ -104,7 +104,8 @@ public sealed class ChannelActorTests : IAsyncDisposable
     public async Task Over_the_channel_limit_a_start_gets_resource_exhausted()
     {
         await using var small = new ChannelActorTests(channels: 1, time: null);
-        var (first, _) = small.Start("a");
+        var (first, admitted) = small.Start("a");
+        await admitted.Started.WaitAsync(Patience); // actors start concurrently: let "a" take the only channel first
         var (second, refused) = small.Start("b");
         await second.Completion.WaitAsync(Patience);
         Assert.Equal(ErrorCode.ResourceExhausted, Assert.Single(refused.Errors).Code);
