@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Svod.Client.Protocol;
 
@@ -66,6 +67,42 @@ public sealed class UtteranceStream
         {
             _order.Release();
         }
+    }
+
+    /// <summary>
+    /// Sends all <paramref name="frames"/> in messages of <paramref name="chunkFrames"/> frames, then Finalize.
+    /// <paramref name="speed"/> 1 paces them in real time (a chunk leaves once its audio would have been spoken:
+    /// frames × <see cref="FrameSeconds"/>), 2 twice as fast, 0 as fast as possible. <paramref name="sending"/> runs
+    /// just before each message with its first frame and frame count (for latency bookkeeping).
+    /// </summary>
+    /// <returns>The <see cref="Stopwatch"/> timestamp at which Finalize was sent.</returns>
+    public async Task<long> StreamAsync(ReadOnlyMemory<float> frames, int chunkFrames, double speed = 0,
+        Action<int, int>? sending = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkFrames, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(speed);
+        var width = FrameWidth;
+        var count = frames.Length / width;
+        var clock = Stopwatch.StartNew();
+        for (var offset = 0; offset < count; offset += chunkFrames)
+        {
+            var n = Math.Min(chunkFrames, count - offset);
+            if (speed > 0)
+            {
+                var due = TimeSpan.FromSeconds((offset + n) * FrameSeconds / speed) - clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            sending?.Invoke(offset, n);
+            await SendFramesAsync(frames.Slice(offset * width, n * width), cancellationToken).ConfigureAwait(false);
+        }
+
+        var finalized = Stopwatch.GetTimestamp();
+        await FinalizeAsync(cancellationToken).ConfigureAwait(false);
+        return finalized;
     }
 
     /// <summary>No more frames: the node answers the final once every frame is decoded.</summary>

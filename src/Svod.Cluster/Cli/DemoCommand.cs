@@ -129,31 +129,8 @@ internal static class DemoCommand
         string id, float[] frames, double speed, CancellationToken cancellationToken)
     {
         var stream = await client.StartAsync(id, DemoModel.Name, cancellationToken: cancellationToken);
-        var width = stream.FrameWidth;
-        var count = frames.Length / width;
-        long finalizedAt = 0;
-        var sending = Task.Run(async () =>
-        {
-            const int Chunk = 4;
-            var clock = Stopwatch.StartNew();
-            for (var offset = 0; offset < count; offset += Chunk)
-            {
-                var n = Math.Min(Chunk, count - offset);
-                if (speed > 0)
-                {
-                    var due = TimeSpan.FromSeconds((offset + n) * stream.FrameSeconds / speed) - clock.Elapsed;
-                    if (due > TimeSpan.Zero)
-                    {
-                        await Task.Delay(due, cancellationToken);
-                    }
-                }
-
-                await stream.SendFramesAsync(frames.AsMemory(offset * width, n * width), cancellationToken);
-            }
-
-            finalizedAt = Stopwatch.GetTimestamp();
-            await stream.FinalizeAsync(cancellationToken);
-        }, cancellationToken);
+        var count = frames.Length / stream.FrameWidth;
+        var sending = stream.StreamAsync(frames, chunkFrames: 4, speed, cancellationToken: cancellationToken);
 
         var partials = 0;
         var words = 0;
@@ -163,7 +140,7 @@ internal static class DemoCommand
         {
             if (result.IsFinal)
             {
-                finalMs = Stopwatch.GetElapsedTime(finalizedAt).TotalMilliseconds;
+                finalMs = Stopwatch.GetElapsedTime(await sending).TotalMilliseconds;
                 text = result.Text;
                 Show($"  {id,-3} final    {result.Text}");
                 continue;

@@ -55,31 +55,8 @@ internal sealed class LoadRun(SvodClient[] clients, string model, IReadOnlyList<
             var width = stream.FrameWidth;
             var frameCount = utterance.Frames.Length / width;
             var sentAt = new long[frameCount];
-            long finalizedAt = 0;
-            var sending = Task.Run(async () =>
-            {
-                var pace = Stopwatch.StartNew();
-                for (var offset = 0; offset < frameCount; offset += chunkFrames)
-                {
-                    var n = Math.Min(chunkFrames, frameCount - offset);
-                    if (realtime)
-                    {
-                        // A live source: the chunk exists only once its audio has been spoken.
-                        var due = TimeSpan.FromSeconds((offset + n) * stream.FrameSeconds) - pace.Elapsed;
-                        if (due > TimeSpan.Zero)
-                        {
-                            await Task.Delay(due, cancellationToken);
-                        }
-                    }
-
-                    var now = Stopwatch.GetTimestamp();
-                    Array.Fill(sentAt, now, offset, n);
-                    await stream.SendFramesAsync(utterance.Frames.AsMemory(offset * width, n * width), cancellationToken);
-                }
-
-                finalizedAt = Stopwatch.GetTimestamp();
-                await stream.FinalizeAsync(cancellationToken);
-            }, cancellationToken);
+            var sending = stream.StreamAsync(utterance.Frames, chunkFrames, realtime ? 1 : 0,
+                (offset, n) => Array.Fill(sentAt, Stopwatch.GetTimestamp(), offset, n), cancellationToken);
 
             Result? final = null;
             var seen = 0;
@@ -89,7 +66,7 @@ internal sealed class LoadRun(SvodClient[] clients, string model, IReadOnlyList<
                 if (result.IsFinal)
                 {
                     final = result;
-                    _finalLatencies.Add(Stopwatch.GetElapsedTime(finalizedAt, now).TotalMilliseconds);
+                    _finalLatencies.Add(Stopwatch.GetElapsedTime(await sending, now).TotalMilliseconds);
                     continue;
                 }
 

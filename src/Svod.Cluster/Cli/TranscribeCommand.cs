@@ -101,7 +101,7 @@ internal static class TranscribeCommand
                 return (null, $"frames have width {frames.Cols}, model '{model}' expects {stream.FrameWidth}");
             }
 
-            var sending = SendAsync(stream, frames.Data, chunk, realtime, cancellationToken);
+            var sending = stream.StreamAsync(frames.Data, chunk, realtime ? 1 : 0, cancellationToken: cancellationToken);
             Result? final = null;
             await foreach (var result in stream.Results.WithCancellation(cancellationToken))
             {
@@ -115,23 +115,6 @@ internal static class TranscribeCommand
         {
             return (null, e.Message);
         }
-    }
-
-    private static async Task SendAsync(UtteranceStream stream, float[] frames, int chunk, bool realtime,
-        CancellationToken cancellationToken)
-    {
-        var width = stream.FrameWidth;
-        for (var offset = 0; offset * width < frames.Length; offset += chunk)
-        {
-            var n = Math.Min(chunk, frames.Length / width - offset);
-            await stream.SendFramesAsync(frames.AsMemory(offset * width, n * width), cancellationToken);
-            if (realtime)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(n * stream.FrameSeconds), cancellationToken);
-            }
-        }
-
-        await stream.FinalizeAsync(cancellationToken);
     }
 
     private static async Task<SvodClient> ConnectAsync(Uri uri, SvodClientOptions options, CancellationToken cancellationToken)
