@@ -83,15 +83,7 @@ internal static class DecodeCommand
         for (var i = 0; i < results.Length; i++)
         {
             var text = model.Tokenizer.Decode(results[i].Tokens);
-            Console.Out.WriteLine(json
-                ? JsonLines.Write(w =>
-                {
-                    w.WriteString("utterance", names[i]);
-                    w.WriteString("text", text);
-                    w.WriteArray("tokens", results[i].Tokens);
-                    w.WriteArray("frames", results[i].TokenFrames);
-                })
-                : $"{names[i]}\t{text}");
+            Console.Out.WriteLine(JsonLines.Utterance(json, names[i], text, results[i].Tokens, results[i].TokenFrames));
         }
 
         var rate = seconds > 0 ? totalFrames / seconds : 0;

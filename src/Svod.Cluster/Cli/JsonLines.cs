@@ -25,6 +25,30 @@ internal static class JsonLines
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>
+    /// One utterance's transcript as <c>svod decode</c> prints it: with <paramref name="json"/>
+    /// <c>{"utterance", "text", "tokens", "frames"}</c>, else the name and the text separated by a tab. Every command
+    /// that prints transcripts uses this, so their outputs compare line for line.
+    /// </summary>
+    public static string Utterance(bool json, string name, string text, ReadOnlySpan<int> tokens,
+        ReadOnlySpan<int> frames)
+    {
+        if (!json)
+        {
+            return $"{name}\t{text}";
+        }
+
+        var tokenArray = tokens.ToArray();
+        var frameArray = frames.ToArray();
+        return Write(w =>
+        {
+            w.WriteString("utterance", name);
+            w.WriteString("text", text);
+            w.WriteArray("tokens", tokenArray);
+            w.WriteArray("frames", frameArray);
+        });
+    }
+
     public static void WriteArray(this Utf8JsonWriter writer, string name, ReadOnlySpan<int> values)
     {
         writer.WriteStartArray(name);

@@ -67,15 +67,8 @@ internal static class TranscribeCommand
                     continue;
                 }
 
-                Console.Out.WriteLine(parse.GetValue(json)
-                    ? JsonLines.Write(w =>
-                    {
-                        w.WriteString("utterance", input.Name);
-                        w.WriteString("text", final.Text);
-                        w.WriteArray("tokens", final.Tokens.ToArray());
-                        w.WriteArray("frames", final.TokenFrames.ToArray());
-                    })
-                    : $"{input.Name}\t{final.Text}");
+                Console.Out.WriteLine(JsonLines.Utterance(parse.GetValue(json), input.Name, final.Text,
+                    final.Tokens.ToArray(), final.TokenFrames.ToArray()));
             }
 
             return failures > 0 ? ExitCodes.SomeFailed : ExitCodes.Ok;
