@@ -5,8 +5,10 @@ namespace Svod.Cluster.Channels;
 /// <summary>What a channel actor handles: client requests (from its session) and lane pool outcomes.</summary>
 public abstract record ChannelMessage
 {
-    /// <summary>Frames of the utterance starting at frame <paramref name="Offset"/>, row-major [n, width].</summary>
-    public sealed record FramesArrived(long Offset, float[] Values) : ChannelMessage;
+    /// <summary>Frames of the utterance starting at frame <paramref name="Offset"/>, row-major [n, width]. When
+    /// <paramref name="Rented"/>, the array comes from <c>ArrayPool&lt;float&gt;.Shared</c> and the actor returns it
+    /// once it has copied or refused the frames (a message that never arrives leaves it to the GC).</summary>
+    public sealed record FramesArrived(long Offset, ArraySegment<float> Values, bool Rented = false) : ChannelMessage;
 
     /// <summary>No more frames: answer the final once every frame is decoded.</summary>
     public sealed record FinalizeRequested : ChannelMessage;

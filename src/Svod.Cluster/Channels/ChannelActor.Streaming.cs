@@ -15,10 +15,11 @@ public sealed partial class ChannelActor
             return;
         }
 
-        if (message.Values.Length % _width != 0)
+        var values = message.Values.AsSpan();
+        if (values.Length % _width != 0)
         {
             SendError(ErrorCode.InvalidArgument,
-                $"{message.Values.Length} values at offset {message.Offset} are not whole frames of width {_width}");
+                $"{values.Length} values at offset {message.Offset} are not whole frames of width {_width}");
             return;
         }
 
@@ -31,8 +32,8 @@ public sealed partial class ChannelActor
         }
 
         // Frames before `received` arrived already (a replay after reconnecting): drop them, keep the rest.
-        var skip = (int)Math.Min(received - message.Offset, message.Values.Length / _width);
-        var fresh = message.Values.AsSpan(skip * _width);
+        var skip = (int)Math.Min(received - message.Offset, values.Length / _width);
+        var fresh = values[(skip * _width)..];
         for (var i = 0; i < fresh.Length; i++)
         {
             if (!float.IsFinite(fresh[i]))

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Svod.Client.Protocol;
 using Svod.Cluster.Actors;
 using Svod.Cluster.Lanes;
@@ -93,7 +94,18 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
         {
             case ChannelMessage.FramesArrived frames:
                 Touch();
-                OnFrames(frames);
+                try
+                {
+                    OnFrames(frames);
+                }
+                finally
+                {
+                    if (frames.Rented)
+                    {
+                        ArrayPool<float>.Shared.Return(frames.Values.Array!);
+                    }
+                }
+
                 break;
             case ChannelMessage.FinalizeRequested:
                 Touch();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Svod.Client.Protocol;
 using Svod.Cluster.Channels;
 
@@ -79,9 +80,14 @@ internal sealed partial class Session
             return;
         }
 
-        var values = new float[count * utterance.Width];
-        FramePayload.Decode(frames.Data.Span, utterance.Encoding, values);
-        utterance.Actor.Tell(new ChannelMessage.FramesArrived((long)frames.Offset, values));
+        // Rented here, returned by the channel actor once it has copied the frames into its buffer.
+        var length = count * utterance.Width;
+        var values = ArrayPool<float>.Shared.Rent(length);
+        FramePayload.Decode(frames.Data.Span, utterance.Encoding, values.AsSpan(0, length));
+        if (!utterance.Actor.Tell(new ChannelMessage.FramesArrived((long)frames.Offset, new(values, 0, length), Rented: true)))
+        {
+            ArrayPool<float>.Shared.Return(values); // the actor has stopped
+        }
     }
 
     private Utterance? Find(string id, string what)
