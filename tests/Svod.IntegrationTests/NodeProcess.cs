@@ -1,52 +1,76 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Svod.IntegrationTests;
 
-/// <summary>A real <c>svod node</c> process on a free loopback port, stopped on dispose.</summary>
-internal sealed class NodeProcess : IAsyncDisposable
+/// <summary>A real <c>svod node</c> process on a loopback port, killed on dispose if still running.</summary>
+internal sealed partial class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
 
-    private NodeProcess(Process process, int port)
+    private NodeProcess(Process process, int port, string scheme)
     {
         _process = process;
         Port = port;
+        Scheme = scheme;
     }
 
     public int Port { get; }
 
-    public Uri StreamUri => new($"ws://127.0.0.1:{Port}/v1/stream");
+    /// <summary><c>http</c> or <c>https</c>.</summary>
+    public string Scheme { get; }
 
-    public static async Task<NodeProcess> StartAsync(params string[] extra)
+    public Uri StreamUri => new($"{(Scheme == "https" ? "wss" : "ws")}://127.0.0.1:{Port}/v1/stream");
+
+    public Uri BaseUri => new($"{Scheme}://127.0.0.1:{Port}");
+
+    /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
+    public string Output => string.Join('\n', _output);
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts a node on a free port.</summary>
+    public static Task<NodeProcess> StartAsync(params string[] extra) => StartOnAsync(FreePort(), extra);
+
+    /// <summary>Starts a node on <paramref name="port"/> (e.g. to restart one where its clients expect it).</summary>
+    public static Task<NodeProcess> StartOnAsync(int port, params string[] extra) =>
+        StartOnAsync(port, "http", null, extra);
+
+    /// <summary>Starts a node on <paramref name="port"/>; with <paramref name="http"/> the readiness probe uses it (e.g.
+    /// one that trusts a test certificate).</summary>
+    public static async Task<NodeProcess> StartOnAsync(int port, string scheme, HttpClient? http, params string[] extra)
     {
-        var port = FreePort();
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { RepositoryPaths.SvodDll, "node", "--urls", $"http://127.0.0.1:{port}" }.Concat(extra))
+        foreach (var a in new[] { RepositoryPaths.SvodDll, "node", "--urls", $"{scheme}://127.0.0.1:{port}" }.Concat(extra))
         {
             info.ArgumentList.Add(a);
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start svod node");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var node = new NodeProcess(process, port, scheme);
+        process.OutputDataReceived += (_, e) => node.Capture(e.Data);
+        process.ErrorDataReceived += (_, e) => node.Capture(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var node = new NodeProcess(process, port);
-        using var http = new HttpClient();
+        using var owned = http is null ? new HttpClient() : null;
+        var probe = http ?? owned!;
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            Assert.False(process.HasExited, $"svod node exited with {(process.HasExited ? process.ExitCode : 0)} before it was ready");
+            Assert.False(process.HasExited,
+                $"svod node exited with {(process.HasExited ? process.ExitCode : 0)} before it was ready:\n{node.Output}");
             try
             {
-                var ready = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"));
+                var ready = await probe.GetAsync(new Uri(node.BaseUri, "/readyz"));
                 if (ready.StatusCode == HttpStatusCode.OK)
                 {
                     return node;
@@ -57,7 +81,7 @@ internal sealed class NodeProcess : IAsyncDisposable
                 // not listening yet
             }
 
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"svod node on port {port} not ready after 60 s");
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"svod node on port {port} not ready after 60 s:\n{node.Output}");
             await Task.Delay(50);
         }
     }
@@ -66,8 +90,25 @@ internal sealed class NodeProcess : IAsyncDisposable
     public async Task<System.Text.Json.JsonElement> StatsAsync()
     {
         using var http = new HttpClient();
-        var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{Port}/v1/stats"));
+        var text = await http.GetStringAsync(new Uri(BaseUri, "/v1/stats"));
         return System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary><c>kill -9</c>: the node vanishes without a word.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Sends SIGTERM (what an orchestrator sends to stop a node).</summary>
+    public void Terminate() => Assert.Equal(0, SysKill(_process.Id, 15));
+
+    /// <summary>Waits for the process to exit and returns its exit code.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan patience)
+    {
+        await _process.WaitForExitAsync().WaitAsync(patience);
+        return _process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()
@@ -81,10 +122,21 @@ internal sealed class NodeProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    private void Capture(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int SysKill(int pid, int signal);
 }
