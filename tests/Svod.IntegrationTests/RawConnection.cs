@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Svod.Client.Protocol;
 
@@ -17,12 +19,25 @@ internal sealed class RawConnection : IAsyncDisposable
 
     public ConcurrentDictionary<string, TaskCompletionSource<Result>> Finals { get; } = new();
 
-    public static async Task<RawConnection> OpenAsync(Uri uri, string? apiKey = null)
+    private readonly TaskCompletionSource<WebSocketCloseStatus?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the connection has ended, with the close status the node sent (null if none).</summary>
+    public Task<WebSocketCloseStatus?> Closed => _closed.Task;
+
+    /// <param name="trusted">A self-signed certificate a wss:// node presents.</param>
+    public static async Task<RawConnection> OpenAsync(Uri uri, string? apiKey = null, X509Certificate2? trusted = null)
     {
         var connection = new RawConnection();
         if (apiKey is not null)
         {
             connection._socket.Options.SetRequestHeader("Authorization", $"Bearer {apiKey}");
+        }
+
+        if (trusted is not null)
+        {
+            connection._socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                errors == SslPolicyErrors.None || (certificate is not null && certificate.GetRawCertData().AsSpan()
+                    .SequenceEqual(trusted.RawData));
         }
 
         await connection._socket.ConnectAsync(uri, CancellationToken.None);
@@ -110,6 +125,11 @@ internal sealed class RawConnection : IAsyncDisposable
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    if (_socket.State == WebSocketState.CloseReceived)
+                    {
+                        await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    }
+
                     return;
                 }
 
@@ -145,6 +165,10 @@ internal sealed class RawConnection : IAsyncDisposable
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
             // closed by the node, or aborted by the test
+        }
+        finally
+        {
+            _closed.TrySetResult(_socket.CloseStatus);
         }
     }
 }

@@ -7,12 +7,13 @@ public sealed partial class ChannelActor
 {
     private bool Partials => !settings.Options.HasPartialResults || settings.Options.PartialResults;
 
-    private void OnFrames(ChannelMessage.FramesArrived message)
+    /// <summary>Buffers the new frames of a message; returns how many it kept (the rest were duplicates or refused).</summary>
+    private int OnFrames(ChannelMessage.FramesArrived message)
     {
         if (_finalizing)
         {
             SendError(ErrorCode.FailedPrecondition, $"frames at offset {message.Offset} after Finalize are refused");
-            return;
+            return 0;
         }
 
         var values = message.Values.AsSpan();
@@ -20,7 +21,7 @@ public sealed partial class ChannelActor
         {
             SendError(ErrorCode.InvalidArgument,
                 $"{values.Length} values at offset {message.Offset} are not whole frames of width {_width}");
-            return;
+            return 0;
         }
 
         var received = _frames.Received;
@@ -28,7 +29,7 @@ public sealed partial class ChannelActor
         {
             SendError(ErrorCode.InvalidArgument,
                 $"gap: frames start at offset {message.Offset}, but only {received} frames arrived; resend from {received}");
-            return;
+            return 0;
         }
 
         // Frames before `received` arrived already (a replay after reconnecting): drop them, keep the rest.
@@ -41,7 +42,7 @@ public sealed partial class ChannelActor
                 SendError(ErrorCode.InvalidArgument,
                     $"frame {received + i / _width}, value {i % _width} is {fresh[i]}; the frames from offset " +
                     $"{received} are refused");
-                return;
+                return 0;
             }
         }
 
@@ -50,6 +51,8 @@ public sealed partial class ChannelActor
             _frames.Append(fresh, _inFlight);
             Submit();
         }
+
+        return fresh.Length / _width;
     }
 
     private void Submit()
@@ -70,6 +73,7 @@ public sealed partial class ChannelActor
         }
 
         _frames.Consume(outcome.FramesConsumed);
+        output.FramesDone(outcome.FramesConsumed);
         _tokens.AddRange(outcome.Tokens);
         _tokenFrames.AddRange(outcome.TokenFrames);
         if (outcome.Tokens.Length > 0)

@@ -94,9 +94,10 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
         {
             case ChannelMessage.FramesArrived frames:
                 Touch();
+                var kept = 0;
                 try
                 {
-                    OnFrames(frames);
+                    kept = OnFrames(frames);
                 }
                 finally
                 {
@@ -104,6 +105,8 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
                     {
                         ArrayPool<float>.Shared.Return(frames.Values.Array!);
                     }
+
+                    output.FramesDone((frames.Values.Count / _width) - kept);
                 }
 
                 break;

@@ -6,4 +6,8 @@ namespace Svod.Cluster.Channels;
 public interface IUtteranceOutput
 {
     void Send(ServerMessage message);
+
+    /// <summary>Frames received from the client that no longer wait in the actor: decoded, or dropped (duplicates,
+    /// refused). The session reads its connection again once few enough are left.</summary>
+    void FramesDone(int frames);
 }

@@ -21,7 +21,8 @@ internal static class NodeCommand
         };
         var command = new Command("node",
             "Run a streaming node: clients stream encoder frames over WebSockets (binary protobuf, /v1/stream) and " +
-            "get partial and final transcripts; /healthz and /readyz for orchestration. Ctrl+C stops it gracefully.");
+            "get partial and final transcripts; /healthz and /readyz for orchestration. SIGTERM or Ctrl+C stops it " +
+            "gracefully: open utterances run to their finals (svod.node.drain-timeout), then it exits 0.");
         command.Options.Add(urls);
         command.Options.Add(models);
         command.SetAction(async (parse, cancellationToken) =>
@@ -44,7 +45,17 @@ internal static class NodeCommand
                 served[spec[..at]] = ModelSource.Load(spec[(at + 1)..], settings);
             }
 
-            await using var node = new NodeHost(settings, served);
+            NodeHost created;
+            try
+            {
+                created = new NodeHost(settings, served);
+            }
+            catch (Configuration.ConfigurationException e)
+            {
+                throw new CliException(e.Message);
+            }
+
+            await using var node = created;
             try
             {
                 await node.StartAsync(cancellationToken);

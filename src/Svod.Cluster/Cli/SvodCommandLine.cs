@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 
 namespace Svod.Cluster.Cli;
 
@@ -25,16 +26,19 @@ internal static class SvodCommandLine
 
     public static async Task<int> RunAsync(string[] args)
     {
+        // Ctrl+C and SIGTERM cancel the command's token, and the command decides how to end: offline commands stop
+        // with exit code 130, a node drains its utterances and exits 0. Nothing cuts a drain short.
         using var cancellation = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cancellation.Cancel();
-        };
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
 
         try
         {
-            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            var configuration = new InvocationConfiguration
+            {
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            };
             return await Build().Parse(args).InvokeAsync(configuration, cancellation.Token);
         }
         catch (CliException e)
@@ -53,6 +57,12 @@ internal static class SvodCommandLine
             await Console.Error.WriteLineAsync($"svod: internal error: {e.GetType().Name}: {e.Message}");
             await Console.Error.WriteLineAsync(e.ToString());
             return ExitCodes.InternalError;
+        }
+
+        void Cancel(PosixSignalContext context)
+        {
+            context.Cancel = true; // not the runtime's default (exit at once): the command ends itself
+            cancellation.Cancel();
         }
     }
 }

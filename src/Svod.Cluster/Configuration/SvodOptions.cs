@@ -46,6 +46,36 @@ public sealed class NodeOptions
     /// <summary>Seconds one encoder frame covers, for word times (GigaAM: 40 ms).</summary>
     [ConfigurationKeyName("frame-seconds")]
     public double FrameSeconds { get; set; } = 0.04;
+
+    /// <summary>Frames one connection may have received and not yet decoded; above it the node stops reading that
+    /// connection until decoding catches up (TCP then pushes back on the client).</summary>
+    [ConfigurationKeyName("max-pending-frames")]
+    public int MaxPendingFrames { get; set; } = 32768;
+
+    /// <summary>On shutdown (SIGTERM, Ctrl+C) how long open utterances may go on to their finals before they are
+    /// ended with UNAVAILABLE.</summary>
+    [ConfigurationKeyName("drain-timeout")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    [ConfigurationKeyName("tls")]
+    public TlsOptions Tls { get; set; } = new();
+}
+
+/// <summary><c>svod.node.tls</c>: the certificate of <c>https://</c> URLs (clients then connect with <c>wss://</c>).</summary>
+public sealed class TlsOptions
+{
+    /// <summary>Certificate file: PEM (with <see cref="Key"/>, or holding the key itself) or PKCS#12 (.pfx/.p12).
+    /// Empty: no TLS, and an https URL is refused.</summary>
+    [ConfigurationKeyName("certificate")]
+    public string Certificate { get; set; } = "";
+
+    /// <summary>PEM private key file of a PEM certificate; empty when the certificate file holds the key.</summary>
+    [ConfigurationKeyName("key")]
+    public string Key { get; set; } = "";
+
+    /// <summary>Password of a PKCS#12 file or of an encrypted PEM key; empty for none.</summary>
+    [ConfigurationKeyName("password")]
+    public string Password { get; set; } = "";
 }
 
 /// <summary><c>svod.security</c>: who may use the node.</summary>

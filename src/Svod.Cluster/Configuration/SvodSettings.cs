@@ -65,6 +65,8 @@ public sealed class SvodSettings
             "must be 0 (the model's value) or more");
         Require(options.Lanes.Count >= 1, "svod.lanes.count", "must be at least 1");
         Require(options.Lanes.MaxFramesPerCall >= 1, "svod.lanes.max-frames-per-call", "must be at least 1");
+        Require(options.Node.MaxPendingFrames >= 1, "svod.node.max-pending-frames", "must be at least 1");
+        Require(options.Node.DrainTimeout >= TimeSpan.Zero, "svod.node.drain-timeout", "must not be negative");
 
         void Require(bool ok, string path, string what)
         {

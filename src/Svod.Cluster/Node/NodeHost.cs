@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Svod.Client.Protocol;
@@ -22,7 +23,11 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ActorSystem _actors;
     private readonly Dictionary<string, ServedModel> _models;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
+    private readonly NodeCounters _counters = new();
+    private readonly TimeSpan _drainTimeout;
     private long _connections;
+    private int _draining;
 
     public NodeHost(SvodSettings settings, IReadOnlyDictionary<string, Svod.Gpu.Models.RnntModel> models)
     {
@@ -31,8 +36,13 @@ public sealed class NodeHost : IAsyncDisposable
         var options = settings.Options;
         _models = models.ToDictionary(m => m.Key,
             m => new ServedModel(m.Key, m.Value, options.Node.Channels, options.Lanes.Count, options.Lanes.MaxFramesPerCall));
+        _drainTimeout = options.Node.DrainTimeout;
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(options.Node.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
+        var urls = options.Node.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries);
+        builder.WebHost.UseUrls(urls);
+        NodeTls.Configure(builder.WebHost, options.Node.Tls, urls);
+        // Kestrel waits this long for connections to end on shutdown; the drain ends them before it gives up.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = _drainTimeout + TimeSpan.FromSeconds(5));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -40,7 +50,11 @@ public sealed class NodeHost : IAsyncDisposable
         _actors = new ActorSystem(TimeProvider.System, _app.Services.GetService(typeof(ILoggerFactory)) as ILoggerFactory);
         var ready = false;
         _app.Lifetime.ApplicationStarted.Register(() => ready = true);
-        _app.Lifetime.ApplicationStopping.Register(() => ready = false);
+        _app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            ready = false;
+            Drain();
+        });
         _app.UseWebSockets();
         _app.MapGet("/healthz", () => Results.Text("ok"));
         _app.MapGet("/readyz", () => ready ? Results.Text("ready") : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
@@ -103,7 +117,13 @@ public sealed class NodeHost : IAsyncDisposable
         }
 
         var id = $"c{Interlocked.Increment(ref _connections)}";
-        var session = new Session(socket, _actors, _models, options.Node, id);
+        var session = new Session(socket, _actors, _models, options.Node, _counters, id);
+        _sessions[id] = session;
+        if (Volatile.Read(ref _draining) != 0)
+        {
+            session.Drain(); // accepted while the node was starting to stop
+        }
+
         try
         {
             await session.RunAsync(context.RequestAborted);
@@ -112,6 +132,35 @@ public sealed class NodeHost : IAsyncDisposable
         {
             // The client vanished; the session has released its utterances.
         }
+        finally
+        {
+            _sessions.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Graceful shutdown: no new utterances anywhere; each connection closes once its utterances finish, and
+    /// after the drain timeout whatever is still open is ended with UNAVAILABLE.</summary>
+    private void Drain()
+    {
+        if (Interlocked.Exchange(ref _draining, 1) != 0)
+        {
+            return;
+        }
+
+        var log = _app.Services.GetService(typeof(ILogger<NodeHost>)) as ILogger;
+        log?.LogInformation("svod node draining: {Connections} connections, at most {Timeout}", _sessions.Count, _drainTimeout);
+        foreach (var session in _sessions.Values)
+        {
+            session.Drain();
+        }
+
+        _ = Task.Delay(_drainTimeout).ContinueWith(_ =>
+        {
+            foreach (var session in _sessions.Values)
+            {
+                session.Abort();
+            }
+        }, TaskScheduler.Default);
     }
 
     /// <summary>What an admin watches: connections, and per model its channels and lane pool totals.</summary>
@@ -122,6 +171,11 @@ public sealed class NodeHost : IAsyncDisposable
         {
             w.WriteStartObject();
             w.WriteNumber("connections_opened", Interlocked.Read(ref _connections));
+            w.WriteNumber("connections_open", _sessions.Count);
+            w.WriteNumber("pending_frames", _sessions.Values.Sum(s => s.PendingFrames));
+            w.WriteNumber("pending_frames_peak", _counters.PendingPeak);
+            w.WriteNumber("read_pauses", _counters.ReadPauses);
+            w.WriteBoolean("draining", Volatile.Read(ref _draining) != 0);
             w.WriteNumber("actors", _actors.ActorCount);
             w.WriteNumber("managed_bytes", GC.GetTotalMemory(forceFullCollection: false));
             w.WriteNumber("working_set_bytes", Environment.WorkingSet);

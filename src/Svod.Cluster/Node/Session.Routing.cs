@@ -46,6 +46,12 @@ internal sealed partial class Session
 
         lock (_gate)
         {
+            if (_draining)
+            {
+                SendError(id, ErrorCode.Unavailable, "this node is shutting down; start the utterance on another node");
+                return;
+            }
+
             if (_utterances.ContainsKey(id))
             {
                 SendError(id, ErrorCode.AlreadyExists, $"utterance {id} is already open on this connection");
@@ -54,10 +60,10 @@ internal sealed partial class Session
 
             var settings = new ChannelSettings(id, served.Model, start.Options ?? new StreamOptions(),
                 (float)options.FrameSeconds, options.IdleTimeout);
-            var actor = actors.Spawn($"{connectionId}/{id}", () => new ChannelActor(settings, served.Pool, this));
-            var utterance = new Utterance(actor, served.Model.Dims.EncoderDim, start.Options?.Encoding ?? FrameEncoding.F32);
+            var utterance = new Utterance(this, id, served.Model.Dims.EncoderDim, start.Options?.Encoding ?? FrameEncoding.F32);
+            utterance.Actor = actors.Spawn($"{connectionId}/{id}", () => new ChannelActor(settings, served.Pool, utterance));
             _utterances[id] = utterance;
-            _ = actor.Completion.ContinueWith(_ => Forget(id, utterance), TaskScheduler.Default);
+            _ = utterance.Actor.Completion.ContinueWith(_ => Forget(utterance), TaskScheduler.Default);
         }
     }
 
@@ -80,6 +86,11 @@ internal sealed partial class Session
             return;
         }
 
+        if (!utterance.TryHold(count))
+        {
+            return; // it has just ended; its client hears why from the actor
+        }
+
         // Rented here, returned by the channel actor once it has copied the frames into its buffer.
         var length = count * utterance.Width;
         var values = ArrayPool<float>.Shared.Rent(length);
@@ -87,6 +98,7 @@ internal sealed partial class Session
         if (!utterance.Actor.Tell(new ChannelMessage.FramesArrived((long)frames.Offset, new(values, 0, length), Rented: true)))
         {
             ArrayPool<float>.Shared.Return(values); // the actor has stopped
+            utterance.FramesDone(count);
         }
     }
 
@@ -104,14 +116,17 @@ internal sealed partial class Session
         return null;
     }
 
-    private void Forget(string id, Utterance utterance)
+    private void Forget(Utterance utterance)
     {
         lock (_gate)
         {
-            if (_utterances.TryGetValue(id, out var current) && current == utterance)
+            if (_utterances.TryGetValue(utterance.Id, out var current) && current == utterance)
             {
-                _utterances.Remove(id);
+                _utterances.Remove(utterance.Id);
             }
         }
+
+        utterance.Close();
+        CloseIfDrained();
     }
 }

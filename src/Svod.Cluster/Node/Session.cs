@@ -11,25 +11,45 @@ namespace Svod.Cluster.Node;
 /// <summary>
 /// One client connection: reads ClientMessages from the WebSocket, routes them to the connection's channel actors,
 /// and writes every ServerMessage through one writer. Problems it can describe are answered with a typed Error and
-/// the connection goes on; when the client goes away its utterances are released.
+/// the connection goes on; when the client goes away its utterances are released. It stops reading while the
+/// connection holds more than <c>max-pending-frames</c> undecoded frames, and when the node drains it closes once its
+/// utterances have finished.
 /// </summary>
 internal sealed partial class Session(
     WebSocket socket, ActorSystem actors, IReadOnlyDictionary<string, ServedModel> models, NodeOptions options,
-    string connectionId) : IUtteranceOutput
+    NodeCounters counters, string connectionId)
 {
-    private readonly Channel<ServerMessage> _outbox = Channel.CreateUnbounded<ServerMessage>(
+    /// <summary>How long a client gets to answer the node's close before its socket is dropped.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+
+    private readonly Channel<ServerMessage?> _outbox = Channel.CreateUnbounded<ServerMessage?>(
         new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, Utterance> _utterances = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _reading = new();
+    private long _pending;
+    private TaskCompletionSource? _room;
+    private bool _draining;
+    private bool _closing;
+
+    public string Id => connectionId;
+
+    /// <summary>Frames this connection has received that are not decoded yet.</summary>
+    public long PendingFrames => Interlocked.Read(ref _pending);
 
     public void Send(ServerMessage message) => _outbox.Writer.TryWrite(message);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _reading.Token);
         var writer = WriteAsync(cancellationToken);
         try
         {
-            await ReadAsync(cancellationToken);
+            await ReadAsync(reading.Token);
+        }
+        catch (OperationCanceledException) when (_reading.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Closed by the node (drain) and the client did not answer the close in time.
         }
         finally
         {
@@ -43,11 +63,43 @@ internal sealed partial class Session(
             foreach (var u in open)
             {
                 u.Actor.Tell(new ChannelMessage.ClientGone());
+                u.Close();
             }
 
             _outbox.Writer.TryComplete();
             await writer;
+            _reading.Dispose();
         }
+    }
+
+    /// <summary>The node is stopping: no new utterances; the connection closes once the open ones have finished.</summary>
+    public void Drain()
+    {
+        lock (_gate)
+        {
+            _draining = true;
+        }
+
+        CloseIfDrained();
+    }
+
+    /// <summary>The drain timeout has passed: what is still open ends with UNAVAILABLE and the connection closes.</summary>
+    public void Abort()
+    {
+        Utterance[] open;
+        lock (_gate)
+        {
+            _draining = true;
+            open = [.. _utterances.Values];
+        }
+
+        foreach (var u in open)
+        {
+            SendError(u.Id, ErrorCode.Unavailable, "the node shut down before this utterance finished; send it to another node");
+            u.Actor.Tell(new ChannelMessage.ClientGone());
+        }
+
+        Close();
     }
 
     private async Task ReadAsync(CancellationToken cancellationToken)
@@ -56,6 +108,7 @@ internal sealed partial class Session(
         using var message = new MemoryStream();
         while (socket.State == WebSocketState.Open)
         {
+            await WaitForRoomAsync(cancellationToken);
             message.SetLength(0);
             var tooLarge = false;
             WebSocketReceiveResult received;
@@ -64,7 +117,11 @@ internal sealed partial class Session(
                 received = await socket.ReceiveAsync(buffer, cancellationToken);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", cancellationToken);
+                    if (socket.State == WebSocketState.CloseReceived)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", cancellationToken);
+                    }
+
                     return;
                 }
 
@@ -107,6 +164,40 @@ internal sealed partial class Session(
         }
     }
 
+    /// <summary>Backpressure: while the connection holds more undecoded frames than allowed, the next message waits.
+    /// One message is never refused for its size here (max-message-size does that), so a connection holds at most the
+    /// limit plus one message.</summary>
+    private async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Read(ref _pending) <= options.MaxPendingFrames)
+        {
+            return;
+        }
+
+        counters.Paused();
+        while (true)
+        {
+            var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref _room, room); // a full fence: the check below cannot move before the publish
+            if (Interlocked.Read(ref _pending) <= options.MaxPendingFrames)
+            {
+                return;
+            }
+
+            await room.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    private void Hold(long frames) => counters.Pending(Interlocked.Add(ref _pending, frames));
+
+    private void Release(long frames)
+    {
+        if (frames != 0 && Interlocked.Add(ref _pending, -frames) <= options.MaxPendingFrames)
+        {
+            Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        }
+    }
+
     private async Task WriteAsync(CancellationToken cancellationToken)
     {
         try
@@ -118,17 +209,52 @@ internal sealed partial class Session(
                     continue;
                 }
 
+                if (message is null)
+                {
+                    // The node closes: everything queued before this is out; the client answers the close.
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "node shutting down",
+                        cancellationToken);
+                    _reading.CancelAfter(CloseGrace);
+                    continue;
+                }
+
                 await socket.SendAsync(message.ToByteArray(), WebSocketMessageType.Binary, true, cancellationToken);
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
             // The client is gone; its utterances are released by RunAsync.
         }
     }
 
+    private void CloseIfDrained()
+    {
+        lock (_gate)
+        {
+            if (!_draining || _utterances.Count > 0)
+            {
+                return;
+            }
+        }
+
+        Close();
+    }
+
+    private void Close()
+    {
+        lock (_gate)
+        {
+            if (_closing)
+            {
+                return;
+            }
+
+            _closing = true;
+        }
+
+        _outbox.Writer.TryWrite(null);
+    }
+
     private void SendError(string utteranceId, ErrorCode code, string text) =>
         Send(new ServerMessage { Error = new Error { UtteranceId = utteranceId, Code = code, Message = text } });
-
-    private sealed record Utterance(ActorRef<ChannelMessage> Actor, int Width, FrameEncoding Encoding);
 }

@@ -38,18 +38,22 @@ public sealed class ChannelActorTests : IAsyncDisposable
         var random = new Random(1);
         var offset = 0;
         var total = frames.Length / _width;
+        var sent = 0;
         while (offset < total)
         {
             // Every third chunk re-sends a few frames already sent, as a client replaying after a reconnect does.
             var from = random.Next(3) == 0 ? Math.Max(0, offset - random.Next(1, 4)) : offset;
             var to = Math.Min(total, offset + random.Next(1, 9));
             actor.Tell(new ChannelMessage.FramesArrived(from, frames[(from * _width)..(to * _width)]));
+            sent += to - from;
             offset = to;
         }
 
         actor.Tell(new ChannelMessage.FinalizeRequested());
         var final = await output.FinalAsync(actor);
         Assert.Equal("hello lanes and channels", final.Text);
+        // Every frame handed over is given back to the connection's backpressure: decoded or dropped as a replay.
+        Assert.Equal(sent, output.FramesDone);
         Assert.Equal(["hello", "lanes", "and", "channels"], final.Words.Select(w => w.Text));
         // Character i sits on frame 1 + 2i; "lanes" starts at character 6 and ends at character 10.
         Assert.Equal((1 + 2 * 6) * 0.04f, final.Words[1].StartSeconds, 5);
@@ -178,6 +182,12 @@ public sealed class ChannelActorTests : IAsyncDisposable
         public ConcurrentQueue<ulong> Acks { get; } = new();
 
         public Task Started => _started.Task;
+
+        public long FramesDone => Interlocked.Read(ref _framesDone);
+
+        private long _framesDone;
+
+        void IUtteranceOutput.FramesDone(int frames) => Interlocked.Add(ref _framesDone, frames);
 
         public void Send(ServerMessage message)
         {
