@@ -7,7 +7,8 @@ namespace Svod.Cluster.Lanes;
 /// One device's lanes: a dedicated thread that owns an <see cref="IDecoderBackend"/> (backends are not thread-safe)
 /// and its channel table. Channels are leased as slots; work for ready channels waits in one queue and each call
 /// takes up to <c>NumLanes</c> of it, oldest-ready first, a channel at most once per call. Operations on the channel
-/// table from other threads (open, close, save, load) run on the pool thread between calls, in order.
+/// table from other threads (open, close, save, load) run on the pool thread between calls, in order. Outcomes reach
+/// their clients from a second thread while the pool thread already runs the next call.
 /// </summary>
 public sealed partial class LanePool : IAsyncDisposable
 {
@@ -20,6 +21,7 @@ public sealed partial class LanePool : IAsyncDisposable
     private readonly Queue<Action> _control = new();
     private readonly Stack<int> _free = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Delivery _delivery;
     private bool _stopping;
 
     private long _calls;
@@ -39,6 +41,7 @@ public sealed partial class LanePool : IAsyncDisposable
             _free.Push(channel);
         }
 
+        _delivery = new Delivery($"{name}-out", Deliver, () => _stopped.TrySetResult());
         _thread = new Thread(Run) { Name = name, IsBackground = true };
         _thread.Start();
     }
