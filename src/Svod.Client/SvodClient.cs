@@ -1,186 +1,152 @@
 using System.Collections.Concurrent;
-using System.Net.WebSockets;
-using Google.Protobuf;
 using Svod.Client.Protocol;
 
 namespace Svod.Client;
 
 /// <summary>
-/// A connection to one Svod node: one WebSocket, many utterances multiplexed on it. Thread-safe: utterances may be
+/// A client of one or more Svod nodes: one WebSocket per node, many utterances multiplexed on each. Each utterance is
+/// placed on one node; when its node is lost (connection closed, or UNAVAILABLE from a node shutting down) it is
+/// replayed on the first node connected, another one or the same one once back, and its results go on where they
+/// were. Lost connections are reopened in the background until the client is disposed. Thread-safe: utterances may be
 /// streamed from different tasks at once.
 /// </summary>
-public sealed class SvodClient : IAsyncDisposable
+public sealed partial class SvodClient : IAsyncDisposable
 {
-    private readonly ClientWebSocket _socket;
-    private readonly SvodClientOptions _options;
-    private readonly SemaphoreSlim _sending = new(1, 1);
+    private readonly NodeEndpoint[] _endpoints;
+    private readonly Uri[] _nodes;
     private readonly ConcurrentDictionary<string, UtteranceStream> _utterances = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closing = new();
-    private Task _reader = Task.CompletedTask;
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _reconnects;
+    private int _disposed;
 
-    private SvodClient(ClientWebSocket socket, SvodClientOptions options)
+    private SvodClient(Uri[] nodes, SvodClientOptions options)
     {
-        _socket = socket;
-        _options = options;
+        _nodes = nodes;
+        Options = options;
+        _endpoints = [.. nodes.Select(n => new NodeEndpoint(this, n, options))];
     }
 
+    /// <summary>Connections opened in the background since <see cref="ConnectAsync(IReadOnlyList{Uri},
+    /// SvodClientOptions?, CancellationToken)"/> returned: reconnects after losses and late first connections.
+    /// </summary>
+    public long Reconnects => Interlocked.Read(ref _reconnects);
+
+    internal SvodClientOptions Options { get; }
+
     /// <summary>Connects to a node's stream endpoint, e.g. <c>ws://host:5080/v1/stream</c>.</summary>
-    public static async Task<SvodClient> ConnectAsync(Uri node, SvodClientOptions? options = null,
+    /// <exception cref="SvodException">UNAVAILABLE: the node cannot be reached (the cause is the inner exception).
+    /// </exception>
+    public static Task<SvodClient> ConnectAsync(Uri node, SvodClientOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(node);
-        options ??= new SvodClientOptions();
-        var socket = new ClientWebSocket();
-        if (options.ApiKey is { } key)
+        return ConnectAsync([node], options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Connects to every node's stream endpoint at once and returns when each attempt has ended, if at least one
+    /// succeeded; the nodes that failed keep being retried in the background.
+    /// </summary>
+    /// <exception cref="SvodException">UNAVAILABLE: no node can be reached; the message names each with its error.
+    /// </exception>
+    public static async Task<SvodClient> ConnectAsync(IReadOnlyList<Uri> nodes, SvodClientOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        if (nodes.Count == 0 || nodes.Any(n => n is null))
         {
-            socket.Options.SetRequestHeader("Authorization", $"Bearer {key}");
+            throw new ArgumentException("give at least one node URL, and no null", nameof(nodes));
         }
 
-        try
+        if (nodes.Distinct().Count() != nodes.Count)
         {
-            await socket.ConnectAsync(node, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            throw new ArgumentException($"a node is listed twice: {string.Join(", ", nodes)}", nameof(nodes));
         }
 
-        var client = new SvodClient(socket, options);
-        client._reader = Task.Run(client.ReadAsync, CancellationToken.None);
+        var client = new SvodClient([.. nodes], options ?? new SvodClientOptions());
+        var attempts = await Task.WhenAll(client._endpoints.Select(e => e.ConnectFirstAsync(cancellationToken)))
+            .ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested || attempts.All(a => a.Connection is null))
+        {
+            foreach (var (connection, _) in attempts)
+            {
+                connection?.Abort();
+                connection?.Dispose();
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new SvodException(ErrorCode.Unavailable,
+                $"no node could be reached: {client.DescribeNodes(Enumerable.Range(0, nodes.Count))}", null,
+                attempts[0].Error);
+        }
+
+        for (var i = 0; i < attempts.Length; i++)
+        {
+            client._endpoints[i].Run(attempts[i].Connection, client._closing.Token);
+        }
+
         return client;
     }
 
     /// <summary>
-    /// Opens an utterance: sends Start and waits for Started. A refusal (unknown model, no free channel, bad key)
-    /// throws <see cref="SvodException"/> with the node's code.
+    /// Opens an utterance on its node (see <see cref="SvodClientOptions.ReconnectTimeout"/> when none is connected):
+    /// sends Start and waits for Started. A refusal (unknown model, no free channel, bad key) throws
+    /// <see cref="SvodException"/> with the node's code.
     /// </summary>
+    /// <exception cref="InvalidOperationException">an utterance with this id is open on this client.</exception>
     public async Task<UtteranceStream> StartAsync(string utteranceId, string model, StreamOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(utteranceId);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         options = options?.Clone() ?? new StreamOptions();
-        options.Encoding = _options.Encoding;
-        var stream = new UtteranceStream(this, utteranceId, options.Encoding);
+        options.Encoding = Options.Encoding;
+        var start = new Start { UtteranceId = utteranceId, Model = model, Options = options };
+        var stream = new UtteranceStream(this, start, NodeRanking.Order(utteranceId, _nodes));
         if (!_utterances.TryAdd(utteranceId, stream))
         {
             throw new InvalidOperationException($"utterance {utteranceId} is already open on this client");
         }
 
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            // DisposeAsync ran meanwhile and may have missed this stream.
+            stream.End(null);
+            throw new ObjectDisposedException(nameof(SvodClient));
+        }
+
+        stream.Place();
         try
         {
-            await SendAsync(new ClientMessage { Start = new Start { UtteranceId = utteranceId, Model = model, Options = options } },
-                cancellationToken).ConfigureAwait(false);
-            await stream.Started.WaitAsync(_options.StartTimeout, cancellationToken).ConfigureAwait(false);
+            await stream.Started.WaitAsync(cancellationToken).ConfigureAwait(false);
             return stream;
         }
-        catch
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _utterances.TryRemove(utteranceId, out _);
+            await stream.CancelAsync(CancellationToken.None).ConfigureAwait(false);
             throw;
         }
     }
 
-    internal async Task SendAsync(ClientMessage message, CancellationToken cancellationToken)
-    {
-        var bytes = message.ToByteArray();
-        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _socket.SendAsync(bytes, WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _sending.Release();
-        }
-    }
-
-    internal void Forget(UtteranceStream stream) => _utterances.TryRemove(new(stream.UtteranceId, stream));
-
+    /// <summary>Ends every open utterance (its <see cref="UtteranceStream.Results"/> with CANCELLED) and closes the
+    /// connections.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _closing.CancelAsync().ConfigureAwait(false);
-        if (_socket.State == WebSocketState.Open)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            try
-            {
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None)
-                    .ConfigureAwait(false);
-            }
-            catch (WebSocketException)
-            {
-                // already gone
-            }
+            return;
         }
 
-        await _reader.ConfigureAwait(false);
-        _socket.Dispose();
-        _sending.Dispose();
+        await _closing.CancelAsync().ConfigureAwait(false);
+        foreach (var stream in _utterances.Values)
+        {
+            stream.End(new SvodException(ErrorCode.Cancelled, "the client was disposed", stream.UtteranceId));
+        }
+
+        await Task.WhenAll(_endpoints.Select(e => e.StopAsync())).ConfigureAwait(false);
         _closing.Dispose();
     }
 
-    private async Task ReadAsync()
-    {
-        var buffer = new byte[64 * 1024];
-        Exception? failure = null;
-        try
-        {
-            using var message = new MemoryStream();
-            while (_socket.State == WebSocketState.Open)
-            {
-                message.SetLength(0);
-                ValueWebSocketReceiveResult received;
-                do
-                {
-                    received = await _socket.ReceiveAsync(buffer.AsMemory(), _closing.Token).ConfigureAwait(false);
-                    message.Write(buffer, 0, received.Count);
-                }
-                while (!received.EndOfMessage);
-
-                if (received.MessageType == WebSocketMessageType.Close)
-                {
-                    break;
-                }
-
-                Dispatch(ServerMessage.Parser.ParseFrom(message.GetBuffer(), 0, (int)message.Length));
-            }
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidProtocolBufferException)
-        {
-            failure = e;
-        }
-
-        // Whatever is still open cannot finish on this connection.
-        foreach (var stream in _utterances.Values)
-        {
-            stream.Fail(new SvodException(ErrorCode.Unavailable,
-                $"connection to the node closed{(failure is null ? "" : $": {failure.Message}")}", stream.UtteranceId));
-        }
-    }
-
-    private void Dispatch(ServerMessage message)
-    {
-        switch (message.KindCase)
-        {
-            case ServerMessage.KindOneofCase.Started when Find(message.Started.UtteranceId) is { } s:
-                s.OnStarted(message.Started);
-                break;
-            case ServerMessage.KindOneofCase.Result when Find(message.Result.UtteranceId) is { } s:
-                s.OnResult(message.Result);
-                break;
-            case ServerMessage.KindOneofCase.Error when message.Error.UtteranceId is "":
-                // A problem of the whole connection (e.g. UNAUTHENTICATED): every open utterance hears it.
-                foreach (var s in _utterances.Values)
-                {
-                    s.Fail(SvodException.From(message.Error));
-                }
-
-                break;
-            case ServerMessage.KindOneofCase.Error when Find(message.Error.UtteranceId) is { } s:
-                s.OnError(message.Error);
-                break;
-        }
-    }
-
-    private UtteranceStream? Find(string id) => _utterances.TryGetValue(id, out var s) ? s : null;
+    internal void Forget(UtteranceStream stream) => _utterances.TryRemove(new(stream.UtteranceId, stream));
 }

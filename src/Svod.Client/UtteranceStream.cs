@@ -6,66 +6,140 @@ namespace Svod.Client;
 
 /// <summary>
 /// One utterance on a <see cref="SvodClient"/>: send frames in order, then <see cref="FinalizeAsync"/>; read partial
-/// and final results from <see cref="Results"/>, which ends after the final that follows Finalize.
+/// and final results from <see cref="Results"/>, which ends after the final that follows Finalize. Every Frames
+/// message is kept in a replay buffer until a node acknowledges it as durable, so that the utterance can be replayed
+/// on another node (or the same one, reconnected) when its node is lost; the application sees none of that but
+/// <see cref="Replays"/>.
 /// </summary>
-public sealed class UtteranceStream
+public sealed partial class UtteranceStream
 {
     private readonly SvodClient _client;
+    private readonly ClientMessage _start;
+    private readonly int[] _nodeOrder;
     private readonly FrameEncoding _encoding;
+    private readonly Lock _gate = new();
+    // Serializes what goes on the wire for this utterance: a replay's resend and SendFramesAsync never interleave.
+    private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly TaskCompletionSource<Started> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Channel<Result> _results = Channel.CreateUnbounded<Result>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly SemaphoreSlim _order = new(1, 1);
+    private readonly Channel<Result> _results =
+        Channel.CreateUnbounded<Result>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _ended = new();
+    private readonly ReplayBuffer _buffer = new();
+    private readonly ResultFilter _filter = new();
+    private Started? _first;
+    private long _framesSent;
+    private int _replays;
     private bool _finalizing;
+    private bool _done;
 
-    internal UtteranceStream(SvodClient client, string utteranceId, FrameEncoding encoding)
+    internal UtteranceStream(SvodClient client, Start start, int[] nodeOrder)
     {
         _client = client;
-        UtteranceId = utteranceId;
-        _encoding = encoding;
+        _start = new ClientMessage { Start = start };
+        _nodeOrder = nodeOrder;
+        _encoding = start.Options.Encoding;
+        UtteranceId = start.UtteranceId;
     }
 
+    /// <summary>The client's id of the utterance.</summary>
     public string UtteranceId { get; }
 
     /// <summary>Floats per frame the node's model expects.</summary>
-    public int FrameWidth => (int)_started.Task.Result.FrameWidth;
+    public int FrameWidth => (int)_first!.FrameWidth;
 
     /// <summary>Seconds one frame covers.</summary>
-    public float FrameSeconds => _started.Task.Result.FrameSeconds;
+    public float FrameSeconds => _first!.FrameSeconds;
 
-    /// <summary>Frames sent so far: the offset of the next frame.</summary>
-    public long FramesSent { get; private set; }
+    /// <summary>Frames given to <see cref="SendFramesAsync"/> so far: the offset of the next frame.</summary>
+    public long FramesSent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _framesSent;
+            }
+        }
+    }
 
-    /// <summary>Partial and final results; a node Error for this utterance ends the sequence with a
-    /// <see cref="SvodException"/> carrying its code.</summary>
+    /// <summary>Frames held for a replay: those sent and not yet acknowledged as durable by a node.</summary>
+    public long ReplayBufferFrames
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _buffer.Frames;
+            }
+        }
+    }
+
+    /// <summary>How many times the utterance was replayed on a node after losing its node.</summary>
+    public int Replays => Volatile.Read(ref _replays);
+
+    /// <summary>The node the utterance is on or being placed on; null while it waits for a node.</summary>
+    public Uri? Node
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _placement?.Connection.Endpoint.Uri;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Partial and final results. Never backwards, across replays too: within a segment the token count only grows,
+    /// and each segment has exactly one final. A node Error for this utterance ends the sequence with a
+    /// <see cref="SvodException"/> carrying its code; so does UNAVAILABLE when no node took the utterance back within
+    /// <see cref="SvodClientOptions.ReconnectTimeout"/>.
+    /// </summary>
     public IAsyncEnumerable<Result> Results => _results.Reader.ReadAllAsync();
 
     internal Task<Started> Started => _started.Task;
 
-    /// <summary>Sends whole frames (row-major, <see cref="FrameWidth"/> floats each) at the next offset.</summary>
+    /// <summary>
+    /// Sends whole frames (row-major, <see cref="FrameWidth"/> floats each) at the next offset. While the utterance is
+    /// between nodes the frames wait in the replay buffer, and the replay delivers them; once the utterance has ended
+    /// (see <see cref="Results"/>) they are ignored.
+    /// </summary>
     public async Task SendFramesAsync(ReadOnlyMemory<float> frames, CancellationToken cancellationToken = default)
     {
-        if (frames.Length % FrameWidth != 0)
+        var width = FrameWidth;
+        if (frames.Length % width != 0)
         {
-            throw new ArgumentException($"{frames.Length} floats are not whole frames of width {FrameWidth}", nameof(frames));
+            throw new ArgumentException($"{frames.Length} floats are not whole frames of width {width}",
+                nameof(frames));
         }
 
-        await _order.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var data = FramePayload.Encode(frames.Span, _encoding);
+        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _client.SendAsync(new ClientMessage
+            NodeConnection? live;
+            long offset;
+            lock (_gate)
             {
-                Frames = new Frames
+                if (_done)
                 {
-                    UtteranceId = UtteranceId,
-                    Offset = (ulong)FramesSent,
-                    Data = FramePayload.Encode(frames.Span, _encoding),
-                },
-            }, cancellationToken).ConfigureAwait(false);
-            FramesSent += frames.Length / FrameWidth;
+                    return;
+                }
+
+                offset = _framesSent;
+                _buffer.Add(offset, frames.Length / width, data);
+                _framesSent += frames.Length / width;
+                live = LiveConnection;
+            }
+
+            if (live is not null)
+            {
+                await SendOrDeferAsync(live, FramesMessage(offset, data)).ConfigureAwait(false);
+            }
         }
         finally
         {
-            _order.Release();
+            _sending.Release();
         }
     }
 
@@ -105,41 +179,65 @@ public sealed class UtteranceStream
         return finalized;
     }
 
-    /// <summary>No more frames: the node answers the final once every frame is decoded.</summary>
-    public Task FinalizeAsync(CancellationToken cancellationToken = default)
+    /// <summary>No more frames: the node answers the final once every frame is decoded. Between nodes, the replay
+    /// sends Finalize after the frames.</summary>
+    public async Task FinalizeAsync(CancellationToken cancellationToken = default)
     {
-        _finalizing = true;
-        return _client.SendAsync(new ClientMessage { Finalize = new Finalize { UtteranceId = UtteranceId } },
-            cancellationToken);
+        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            NodeConnection? live;
+            lock (_gate)
+            {
+                if (_done)
+                {
+                    return;
+                }
+
+                _finalizing = true;
+                live = LiveConnection;
+            }
+
+            if (live is not null)
+            {
+                await SendOrDeferAsync(live, FinalizeMessage()).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _sending.Release();
+        }
     }
 
     /// <summary>Abandons the utterance; <see cref="Results"/> ends without a final.</summary>
     public async Task CancelAsync(CancellationToken cancellationToken = default)
     {
-        await _client.SendAsync(new ClientMessage { Cancel = new Cancel { UtteranceId = UtteranceId } },
-            cancellationToken).ConfigureAwait(false);
-        _results.Writer.TryComplete();
-        _client.Forget(this);
-    }
-
-    internal void OnStarted(Started started) => _started.TrySetResult(started);
-
-    internal void OnResult(Result result)
-    {
-        _results.Writer.TryWrite(result);
-        if (result.IsFinal && _finalizing)
+        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            _results.Writer.TryComplete();
-            _client.Forget(this);
+            NodeConnection? placed;
+            lock (_gate)
+            {
+                placed = _done ? null : _placement?.Connection;
+            }
+
+            End(null);
+            if (placed is not null)
+            {
+                try
+                {
+                    await placed.SendAsync(new ClientMessage { Cancel = new Cancel { UtteranceId = UtteranceId } },
+                        CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (SvodException e) when (e.Code == ErrorCode.Unavailable)
+                {
+                    // The node is gone, and the utterance with it.
+                }
+            }
         }
-    }
-
-    internal void OnError(Error error) => Fail(SvodException.From(error));
-
-    internal void Fail(SvodException error)
-    {
-        _started.TrySetException(error);
-        _results.Writer.TryComplete(error);
-        _client.Forget(this);
+        finally
+        {
+            _sending.Release();
+        }
     }
 }

@@ -10,6 +10,7 @@ namespace Svod.Client.Protocol;
 /// </summary>
 public static class FramePayload
 {
+    /// <summary>Bytes one value takes: 4 for float32, 2 for float16.</summary>
     public static int BytesPerValue(FrameEncoding encoding) => encoding switch
     {
         FrameEncoding.F32 => 4,

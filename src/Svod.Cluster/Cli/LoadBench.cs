@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Svod.Client;
+using Svod.Client.Protocol;
 using Svod.Gpu.Demo;
 
 namespace Svod.Cluster.Cli;
@@ -26,9 +27,9 @@ internal static class LoadBench
                     cancellationToken);
             }
         }
-        catch (System.Net.WebSockets.WebSocketException e)
+        catch (SvodException e) when (e.Code == ErrorCode.Unavailable)
         {
-            throw new CliException($"cannot connect to {settings.Server}: {e.Message}");
+            throw new CliException($"cannot connect to {settings.Server}: {e.InnerException?.Message ?? e.Message}");
         }
 
         try

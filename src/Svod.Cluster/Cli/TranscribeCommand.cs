@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.WebSockets;
 using Svod.Client;
 using Svod.Client.Protocol;
 
@@ -116,9 +115,9 @@ internal static class TranscribeCommand
         {
             return await SvodClient.ConnectAsync(uri, options, cancellationToken);
         }
-        catch (WebSocketException e)
+        catch (SvodException e) when (e.Code == ErrorCode.Unavailable)
         {
-            throw new CliException($"cannot connect to {uri}: {e.Message}");
+            throw new CliException($"cannot connect to {uri}: {e.InnerException?.Message ?? e.Message}");
         }
     }
 

@@ -1,0 +1,355 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Svod.Client;
+using Svod.Client.Protocol;
+using Svod.Gpu.Demo;
+using Svod.Gpu.Formats;
+
+namespace Svod.IntegrationTests;
+
+/// <summary>The client library against real nodes that die, drain or refuse: utterances are replayed on the node that
+/// is (or comes back) up, their finals equal offline decoding's, and the application never sees results go backwards.
+/// </summary>
+public sealed class ClientReconnectTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly int Width = DemoModel.Dims.EncoderDim;
+    private static readonly string[] Words =
+        ["lanes", "channels", "stream", "node", "hello", "svod", "decode", "frame"];
+
+    [Fact]
+    public async Task Killing_the_only_node_mid_stream_and_restarting_it_keeps_every_transcript()
+    {
+        using var dir = new TempDirectory();
+        var (utterances, expected) = await PrepareAsync(dir, count: 21, seed: 11);
+        var port = NodeProcess.FreePort();
+        var node = await NodeProcess.StartOnAsync(port);
+        try
+        {
+            await using var client = await SvodClient.ConnectAsync(node.StreamUri);
+            var streamed = utterances[..20];
+            var streams = await Task.WhenAll(streamed.Select(u => client.StartAsync(u.Id, DemoModel.Name)));
+            var watches = streams.Select(Watch.Start).ToArray();
+            await Task.WhenAll(streams.Select((s, i) => SendAsync(s, streamed[i].Frames, 0, Half(streamed[i]))));
+            await Within(Task.WhenAll(watches.Select(w => w.FirstPartial)),
+                "a partial of every utterance before the kill");
+
+            await node.KillAsync();
+            // Sent while the node is down: the frames wait in the replay buffer; a new utterance waits for a node.
+            await Within(Task.WhenAll(streams.Select((s, i) => FinishAsync(s, streamed[i]))), "sending into the gap");
+            var late = client.StartAsync(utterances[20].Id, DemoModel.Name);
+            node = await NodeProcess.StartOnAsync(port);
+
+            var lateStream = await Within(late, "StartAsync while the node was down");
+            var lateWatch = Watch.Start(lateStream);
+            await FinishAsync(lateStream, utterances[20]);
+            foreach (var (u, watch) in utterances.Zip([.. watches, lateWatch]))
+            {
+                AssertMatches(expected[u.Id], await Within(watch.Final, $"the final of {u.Id}"), u.Id);
+            }
+
+            Assert.All(streams, s => Assert.True(s.Replays >= 1, $"{s.UtteranceId} was not replayed"));
+            Assert.Equal(0, lateStream.Replays);
+            Assert.True(client.Reconnects >= 1);
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Killing_one_of_two_nodes_moves_its_utterances_to_the_other()
+    {
+        using var dir = new TempDirectory();
+        var (utterances, expected) = await PrepareAsync(dir, count: 20, seed: 12);
+        await using var a = await NodeProcess.StartAsync();
+        await using var b = await NodeProcess.StartAsync();
+        await using var client = await SvodClient.ConnectAsync([a.StreamUri, b.StreamUri]);
+        var streams = await Task.WhenAll(utterances.Select(u => client.StartAsync(u.Id, DemoModel.Name)));
+        var onA = streams.Where(s => s.Node == a.StreamUri).ToArray();
+        Assert.NotEmpty(onA);
+        Assert.NotEqual(streams.Length, onA.Length);
+        var watches = streams.Select(Watch.Start).ToArray();
+        await Task.WhenAll(streams.Select((s, i) => SendAsync(s, utterances[i].Frames, 0, Half(utterances[i]))));
+        await Within(Task.WhenAll(watches.Select(w => w.FirstPartial)),
+            "a partial of every utterance before the kill");
+
+        await a.KillAsync();
+        await Within(Task.WhenAll(streams.Select((s, i) => FinishAsync(s, utterances[i]))), "sending the rest");
+        foreach (var (u, watch) in utterances.Zip(watches))
+        {
+            AssertMatches(expected[u.Id], await Within(watch.Final, $"the final of {u.Id}"), u.Id);
+        }
+
+        Assert.All(onA, s => Assert.True(s.Replays >= 1, $"{s.UtteranceId} was on the killed node and not replayed"));
+        Assert.All(streams.Except(onA), s => Assert.Equal(0, s.Replays));
+    }
+
+    [Fact]
+    public async Task An_utterance_whose_node_stays_down_ends_unavailable_after_the_reconnect_timeout()
+    {
+        var frames = new SyntheticEncoder(DemoModel.Create()).Encode("never comes back", silenceFrames: 1);
+        await using var node = await NodeProcess.StartAsync();
+        var options = new SvodClientOptions { ReconnectTimeout = TimeSpan.FromSeconds(2) };
+        await using var client = await SvodClient.ConnectAsync(node.StreamUri, options);
+        var stream = await client.StartAsync("orphan", DemoModel.Name);
+        var watch = Watch.Start(stream);
+        await SendAsync(stream, frames, 0, frames.Length / Width / 2);
+        await Within(watch.FirstPartial, "a partial before the kill");
+
+        await node.KillAsync();
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<SvodException>(() => Within(watch.Final, "the end of the orphan"));
+        Assert.Equal(ErrorCode.Unavailable, error.Code);
+        Assert.Equal("orphan", error.UtteranceId);
+        Assert.Contains(node.StreamUri.ToString(), error.Message, StringComparison.Ordinal);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(15));
+        Assert.True(stream.ReplayBufferFrames > 0); // no Ack yet: every frame sent is kept
+
+        var start = await Assert.ThrowsAsync<SvodException>(() => Within(client.StartAsync("late", DemoModel.Name),
+            "StartAsync with every node down"));
+        Assert.Equal(ErrorCode.Unavailable, start.Code);
+    }
+
+    [Fact]
+    public async Task A_draining_node_refuses_new_utterances_and_hands_its_open_ones_to_the_other_node()
+    {
+        using var dir = new TempDirectory();
+        var (utterances, expected) = await PrepareAsync(dir, count: 16, seed: 13);
+        await using var a = await NodeProcess.StartAsync("-D", "svod.node.drain-timeout=1s");
+        await using var b = await NodeProcess.StartAsync();
+        await using var client = await SvodClient.ConnectAsync([a.StreamUri, b.StreamUri]);
+        var (early, late) = (utterances[..12], utterances[12..]);
+        var streams = await Task.WhenAll(early.Select(u => client.StartAsync(u.Id, DemoModel.Name)));
+        var onA = streams.Where(s => s.Node == a.StreamUri).ToArray();
+        Assert.NotEmpty(onA);
+        var watches = streams.Select(Watch.Start).ToList();
+        await Task.WhenAll(streams.Select((s, i) => SendAsync(s, early[i].Frames, 0, Half(early[i]))));
+        await Within(Task.WhenAll(watches.Select(w => w.FirstPartial)),
+            "a partial of every utterance before SIGTERM");
+
+        a.Terminate();
+        await WaitUntilAsync(async () =>
+        {
+            try
+            {
+                return (await a.StatsAsync()).GetProperty("draining").GetBoolean();
+            }
+            catch (HttpRequestException)
+            {
+                return true; // Kestrel stops listening as the drain begins
+            }
+        }, "node a draining");
+        // New utterances go to b: a answers their Start with UNAVAILABLE (or is gone already).
+        var lateStreams = await Task.WhenAll(late.Select(u => client.StartAsync(u.Id, DemoModel.Name)));
+        Assert.All(lateStreams, s => Assert.Equal(b.StreamUri, s.Node));
+        watches.AddRange(lateStreams.Select(Watch.Start));
+        // a's utterances stay open past its drain timeout: a ends them with UNAVAILABLE and they move to b.
+        await WaitUntilAsync(() => Task.FromResult(onA.All(s => s.Replays >= 1)), "a's utterances replayed on b");
+        Assert.All(onA, s => Assert.Equal(b.StreamUri, s.Node));
+
+        await Within(Task.WhenAll(streams.Concat(lateStreams).Zip(utterances, FinishAsync)), "sending the rest");
+        foreach (var (u, watch) in utterances.Zip(watches))
+        {
+            AssertMatches(expected[u.Id], await Within(watch.Final, $"the final of {u.Id}"), u.Id);
+        }
+
+        Assert.Equal(0, await a.ExitCodeAsync(Patience));
+    }
+
+    [Fact]
+    public async Task A_client_trusting_the_nodes_self_signed_certificate_streams_over_wss()
+    {
+        using var dir = new TempDirectory();
+        using var certificate = SelfSigned();
+        await File.WriteAllTextAsync(dir["node.crt"], certificate.ExportCertificatePem());
+        using (var key = certificate.GetRSAPrivateKey()!)
+        {
+            await File.WriteAllTextAsync(dir["node.key"], key.ExportPkcs8PrivateKeyPem());
+        }
+
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, c, _, _) =>
+                c is not null && c.RawData.AsSpan().SequenceEqual(certificate.RawData),
+        };
+        using var http = new HttpClient(handler);
+        await using var node = await NodeProcess.StartOnAsync(NodeProcess.FreePort(), "https", http,
+            "-D", $"svod.node.tls.certificate={dir["node.crt"]}", "-D", $"svod.node.tls.key={dir["node.key"]}");
+        await using (var client = await SvodClient.ConnectAsync(node.StreamUri,
+                         new SvodClientOptions { TrustedCertificate = certificate }))
+        {
+            var stream = await client.StartAsync("t", DemoModel.Name);
+            var watch = Watch.Start(stream);
+            await stream.StreamAsync(new SyntheticEncoder(DemoModel.Create()).Encode("pinned", silenceFrames: 1), 4);
+            Assert.Equal("pinned", (await Within(watch.Final, "the final over wss")).Text);
+        }
+
+        using var other = SelfSigned();
+        var refused = await Assert.ThrowsAsync<SvodException>(() => SvodClient.ConnectAsync(node.StreamUri,
+            new SvodClientOptions { TrustedCertificate = other }));
+        Assert.Equal(ErrorCode.Unavailable, refused.Code);
+        Assert.Contains(node.StreamUri.ToString(), refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_refusing_the_api_key_fails_the_utterance_at_once_instead_of_retrying()
+    {
+        await using var node = await NodeProcess.StartAsync("-D", "svod.security.api-keys=[k-1]");
+        await using var client =
+            await SvodClient.ConnectAsync(node.StreamUri, new SvodClientOptions { ApiKey = "k-2" });
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<SvodException>(() => Within(client.StartAsync("u", DemoModel.Name),
+            "StartAsync with a wrong key"));
+        Assert.Equal(ErrorCode.Unauthenticated, error.Code);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}, as if waiting to reconnect");
+    }
+
+    [Fact]
+    public async Task Connecting_when_no_node_answers_names_every_node()
+    {
+        Uri[] nodes = [new($"ws://127.0.0.1:{NodeProcess.FreePort()}/v1/stream"),
+            new($"ws://127.0.0.1:{NodeProcess.FreePort()}/v1/stream")];
+        var error = await Assert.ThrowsAsync<SvodException>(() => SvodClient.ConnectAsync(nodes));
+        Assert.Equal(ErrorCode.Unavailable, error.Code);
+        Assert.All(nodes, n => Assert.Contains(n.ToString(), error.Message, StringComparison.Ordinal));
+    }
+
+    private sealed record Utterance(string Id, float[] Frames);
+
+    /// <summary>Utterances of a few words, written as .npy, and what <c>svod decode --json</c> makes of each.</summary>
+    private static async Task<(Utterance[] Utterances, Dictionary<string, JsonElement> Expected)> PrepareAsync(
+        TempDirectory dir, int count, int seed)
+    {
+        var encoder = new SyntheticEncoder(DemoModel.Create());
+        var random = new Random(seed);
+        var utterances = Enumerable.Range(0, count).Select(i =>
+        {
+            var text = string.Join(' ',
+                Enumerable.Range(0, random.Next(2, 6)).Select(_ => Words[random.Next(Words.Length)]));
+            var frames = encoder.Encode(text, silenceFrames: random.Next(0, 3), noise: 0.05f, seed: seed * 1000 + i);
+            Npy.WriteFrames(dir[$"r{i:D2}.npy"], frames, frames.Length / Width, Width);
+            return new Utterance($"r{i:D2}", frames);
+        }).ToArray();
+        var offline = await ProcessRun.SvodAsync("decode", "--model", "demo", "--frames", dir.Path, "--json");
+        Assert.True(offline.ExitCode == 0, offline.ToString());
+        var expected = offline.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .ToDictionary(e => e.GetProperty("utterance").GetString()!);
+        return (utterances, expected);
+    }
+
+    private static int Half(Utterance u) => u.Frames.Length / Width / 2;
+
+    /// <summary>Frames [from, to) in chunks of 3.</summary>
+    private static async Task SendAsync(UtteranceStream stream, float[] frames, int from, int to)
+    {
+        for (var offset = from; offset < to; offset += 3)
+        {
+            var n = Math.Min(3, to - offset);
+            await stream.SendFramesAsync(frames.AsMemory(offset * Width, n * Width));
+        }
+    }
+
+    private static async Task FinishAsync(UtteranceStream stream, Utterance u)
+    {
+        await SendAsync(stream, u.Frames, (int)stream.FramesSent, u.Frames.Length / Width);
+        await stream.FinalizeAsync();
+    }
+
+    private static void AssertMatches(JsonElement want, Result final, string id)
+    {
+        Assert.True(want.GetProperty("text").GetString() == final.Text, $"{id}: '{final.Text}'");
+        Assert.Equal(want.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()), final.Tokens);
+        Assert.Equal(want.GetProperty("frames").EnumerateArray().Select(t => t.GetInt32()), final.TokenFrames);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string phase)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(deadline.Elapsed < Patience, $"{phase}: not reached within {Patience.TotalSeconds} s");
+            await Task.Delay(20);
+        }
+    }
+
+    private static X509Certificate2 SelfSigned()
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    private static async Task Within(Task task, string phase)
+    {
+        try
+        {
+            await task.WaitAsync(Patience);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{phase}: not done within {Patience.TotalSeconds} s");
+        }
+    }
+
+    private static async Task<T> Within<T>(Task<T> task, string phase)
+    {
+        await Within((Task)task, phase);
+        return await task;
+    }
+
+    /// <summary>What the application sees of one utterance: it checks that partial token counts never decrease and
+    /// that exactly one final arrives, and completes with that final.</summary>
+    private sealed class Watch
+    {
+        private readonly TaskCompletionSource _firstPartial = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private Watch(UtteranceStream stream) => Final = ReadAsync(stream);
+
+        public Task FirstPartial => _firstPartial.Task;
+
+        public Task<Result> Final { get; }
+
+        public static Watch Start(UtteranceStream stream) => new(stream);
+
+        private async Task<Result> ReadAsync(UtteranceStream stream)
+        {
+            await Task.Yield();
+            var finals = new List<Result>();
+            var tokens = 0;
+            try
+            {
+                await foreach (var result in stream.Results)
+                {
+                    Assert.True(result.Tokens.Count >= tokens,
+                        $"{stream.UtteranceId}: {result.Tokens.Count} tokens after {tokens}");
+                    tokens = result.Tokens.Count;
+                    if (result.IsFinal)
+                    {
+                        finals.Add(result);
+                    }
+                    else
+                    {
+                        _firstPartial.TrySetResult();
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                _firstPartial.TrySetException(e);
+                throw;
+            }
+
+            _firstPartial.TrySetException(
+                new InvalidOperationException($"{stream.UtteranceId} ended without a partial"));
+            return Assert.Single(finals);
+        }
+    }
+}
