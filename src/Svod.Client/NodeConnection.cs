@@ -35,6 +35,9 @@ internal sealed class NodeConnection : IDisposable
         CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
+        // Pings find a node that vanished without a reset (a partition, a paused process) long before TCP would.
+        socket.Options.KeepAliveInterval = options.KeepAliveInterval;
+        socket.Options.KeepAliveTimeout = options.KeepAliveTimeout;
         if (options.ApiKey is { } key)
         {
             socket.Options.SetRequestHeader("Authorization", $"Bearer {key}");

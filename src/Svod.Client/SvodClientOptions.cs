@@ -33,6 +33,13 @@ public sealed class SvodClientOptions
     /// </summary>
     public TimeSpan ReconnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the client pings each node's WebSocket.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A node that answers no ping for this long is taken as lost: its utterances move, and the connection
+    /// is reopened. <see cref="Timeout.InfiniteTimeSpan"/> turns the check off.</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>
     /// For nodes serving TLS with a self-signed certificate: a <c>wss://</c> node's certificate is accepted when the
     /// system store validates it or when it is exactly this certificate.

@@ -49,14 +49,18 @@ public sealed partial class UtteranceStream
     {
         lock (_gate)
         {
-            // A replayed utterance's node sends everything again from the beginning: only news goes through.
-            if (_done || _placement?.Connection != connection || !_filter.Admit(result))
+            if (_done || _placement?.Connection != connection)
             {
                 return;
             }
 
-            _results.Writer.TryWrite(result);
-            if (!(result.IsFinal && _finalizing))
+            // A replayed utterance's node sends everything again from the beginning: only news goes through.
+            if (_filter.Admit(result))
+            {
+                _results.Writer.TryWrite(result);
+            }
+
+            if (!result.EndOfUtterance)
             {
                 return;
             }

@@ -6,8 +6,8 @@ namespace Svod.Client;
 
 /// <summary>
 /// One utterance on a <see cref="SvodClient"/>: send frames in order, then <see cref="FinalizeAsync"/>; read partial
-/// and final results from <see cref="Results"/>, which ends after the final that follows Finalize. Every Frames
-/// message is kept in a replay buffer until a node acknowledges it as durable, so that the utterance can be replayed
+/// and final results from <see cref="Results"/>, which ends after the final that answers Finalize (the one with
+/// <c>EndOfUtterance</c>; endpointing finals come before it). Every Frames message is kept in a replay buffer until a node acknowledges it as durable, so that the utterance can be replayed
 /// on another node (or the same one, reconnected) when its node is lost; the application sees none of that but
 /// <see cref="Replays"/>.
 /// </summary>

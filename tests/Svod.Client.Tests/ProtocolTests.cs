@@ -42,7 +42,7 @@ public sealed class ProtocolTests
     [Fact]
     public void Every_server_message_round_trips_through_its_bytes()
     {
-        var result = new Result { UtteranceId = "u", IsFinal = true, Segment = 2, Text = "да", Stability = 1f };
+        var result = new Result { UtteranceId = "u", IsFinal = true, Segment = 2, Text = "да", Stability = 1f, EndOfUtterance = true };
         result.Tokens.Add([5, 1]);
         result.TokenFrames.Add([10, 11]);
         result.Words.Add(new Word { Text = "да", StartSeconds = 0.4f, EndSeconds = 0.48f });

@@ -61,6 +61,63 @@ public sealed class ClientReconnectTests
     }
 
     [Fact]
+    public async Task With_endpointing_every_segment_final_reaches_the_application_once_across_a_replay()
+    {
+        // Pieces of even length keep the demo model's parity; 8 zero frames after each close a segment at 6.
+        var frames = new[] { "hi", "lane", "go" }
+            .SelectMany(p => new SyntheticEncoder(DemoModel.Create()).Encode(p, silenceFrames: 1).Concat(new float[8 * Width]))
+            .ToArray();
+        var port = NodeProcess.FreePort();
+        var node = await NodeProcess.StartOnAsync(port);
+        try
+        {
+            await using var client = await SvodClient.ConnectAsync(node.StreamUri);
+            var options = new StreamOptions { EndpointBlankFrames = 6 };
+            var streams = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.StartAsync($"e{i}", DemoModel.Name, options)));
+            var firstFinals = streams.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+            var seen = streams.Select((s, i) => ReadAllAsync(s, firstFinals[i])).ToArray();
+            var cut = 20; // inside "lane": the first segment's final has been sent, the second's not yet
+            await Task.WhenAll(streams.Select(s => SendAsync(s, frames, 0, cut)));
+            await Within(Task.WhenAll(firstFinals.Select(f => f.Task)), "the first segment's finals");
+            await node.KillAsync();
+            // Everything else, and Finalize at once: the segment finals decoded after Finalize must not end Results.
+            await Task.WhenAll(streams.Select(async s =>
+            {
+                await SendAsync(s, frames, cut, frames.Length / Width);
+                await s.FinalizeAsync();
+            }));
+            node = await NodeProcess.StartOnAsync(port);
+            foreach (var results in seen)
+            {
+                var finals = (await Within(results, "every result")).Where(r => r.IsFinal).ToArray();
+                Assert.Equal([(0u, "hi", false), (1u, "lane", false), (2u, "go", false), (3u, "", true)],
+                    finals.Select(f => (f.Segment, f.Text, f.EndOfUtterance)));
+            }
+
+            Assert.All(streams, s => Assert.True(s.Replays >= 1, $"{s.UtteranceId} was not replayed"));
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+
+        static async Task<List<Result>> ReadAllAsync(UtteranceStream stream, TaskCompletionSource firstFinal)
+        {
+            var all = new List<Result>();
+            await foreach (var result in stream.Results)
+            {
+                all.Add(result);
+                if (result.IsFinal)
+                {
+                    firstFinal.TrySetResult();
+                }
+            }
+
+            return all;
+        }
+    }
+
+    [Fact]
     public async Task Killing_one_of_two_nodes_moves_its_utterances_to_the_other()
     {
         using var dir = new TempDirectory();
@@ -164,21 +221,8 @@ public sealed class ClientReconnectTests
     public async Task A_client_trusting_the_nodes_self_signed_certificate_streams_over_wss()
     {
         using var dir = new TempDirectory();
-        using var certificate = SelfSigned();
-        await File.WriteAllTextAsync(dir["node.crt"], certificate.ExportCertificatePem());
-        using (var key = certificate.GetRSAPrivateKey()!)
-        {
-            await File.WriteAllTextAsync(dir["node.key"], key.ExportPkcs8PrivateKeyPem());
-        }
-
-        using var handler = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, c, _, _) =>
-                c is not null && c.RawData.AsSpan().SequenceEqual(certificate.RawData),
-        };
-        using var http = new HttpClient(handler);
-        await using var node = await NodeProcess.StartOnAsync(NodeProcess.FreePort(), "https", http,
-            "-D", $"svod.node.tls.certificate={dir["node.crt"]}", "-D", $"svod.node.tls.key={dir["node.key"]}");
+        using var certificate = TestCertificates.SelfSigned();
+        await using var node = await NodeProcess.StartTlsAsync(certificate, dir);
         await using (var client = await SvodClient.ConnectAsync(node.StreamUri,
                          new SvodClientOptions { TrustedCertificate = certificate }))
         {
@@ -188,7 +232,7 @@ public sealed class ClientReconnectTests
             Assert.Equal("pinned", (await Within(watch.Final, "the final over wss")).Text);
         }
 
-        using var other = SelfSigned();
+        using var other = TestCertificates.SelfSigned();
         var refused = await Assert.ThrowsAsync<SvodException>(() => SvodClient.ConnectAsync(node.StreamUri,
             new SvodClientOptions { TrustedCertificate = other }));
         Assert.Equal(ErrorCode.Unavailable, refused.Code);
@@ -277,15 +321,6 @@ public sealed class ClientReconnectTests
         }
     }
 
-    private static X509Certificate2 SelfSigned()
-    {
-        using var rsa = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(System.Net.IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-    }
 
     private static async Task Within(Task task, string phase)
     {

@@ -100,20 +100,8 @@ public sealed class NodeLifecycleTests
     public async Task With_a_certificate_the_node_serves_wss_and_without_one_an_https_url_is_refused()
     {
         using var dir = new TempDirectory();
-        using var certificate = SelfSigned();
-        File.WriteAllText(dir["node.crt"], certificate.ExportCertificatePem());
-        using (var key = certificate.GetRSAPrivateKey()!)
-        {
-            File.WriteAllText(dir["node.key"], key.ExportPkcs8PrivateKeyPem());
-        }
-
-        using var handler = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, c, _, _) => c is not null && c.RawData.AsSpan().SequenceEqual(certificate.RawData),
-        };
-        using var http = new HttpClient(handler);
-        await using var node = await NodeProcess.StartOnAsync(NodeProcess.FreePort(), "https", http,
-            "-D", $"svod.node.tls.certificate={dir["node.crt"]}", "-D", $"svod.node.tls.key={dir["node.key"]}");
+        using var certificate = TestCertificates.SelfSigned();
+        await using var node = await NodeProcess.StartTlsAsync(certificate, dir);
         Assert.Equal("wss", node.StreamUri.Scheme);
         await using (var connection = await RawConnection.OpenAsync(node.StreamUri, trusted: certificate))
         {
@@ -127,6 +115,17 @@ public sealed class NodeLifecycleTests
         // A client that does not trust the certificate is refused by TLS itself.
         await Assert.ThrowsAsync<WebSocketException>(() => RawConnection.OpenAsync(node.StreamUri));
 
+        // The CLI trusts it with --ca-cert.
+        var words = new SyntheticEncoder(DemoModel.Create()).Encode("pinned cert");
+        Svod.Gpu.Formats.Npy.WriteFrames(dir["w.npy"], words, words.Length / Width, Width);
+        var transcribed = await ProcessRun.SvodAsync("transcribe", "--server", node.BaseUri.ToString(), "--ca-cert",
+            dir["node.crt"], dir["w.npy"]);
+        Assert.True(transcribed.ExitCode == 0, transcribed.ToString());
+        Assert.Equal("pinned cert", transcribed.Stdout.Trim().Split('\t')[^1]);
+        var untrusted = await ProcessRun.SvodAsync("transcribe", "--server", node.BaseUri.ToString(), dir["w.npy"]);
+        Assert.Equal(2, untrusted.ExitCode);
+        Assert.Contains("cannot connect", untrusted.Stderr, StringComparison.Ordinal);
+
         var refused = await ProcessRun.SvodAsync("node", "--urls", $"https://127.0.0.1:{NodeProcess.FreePort()}");
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("svod.node.tls.certificate is empty", refused.Stderr, StringComparison.Ordinal);
@@ -136,15 +135,6 @@ public sealed class NodeLifecycleTests
         Assert.Contains($"cannot load the certificate {dir["absent.crt"]}", missing.Stderr, StringComparison.Ordinal);
     }
 
-    private static X509Certificate2 SelfSigned()
-    {
-        using var rsa = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(System.Net.IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-    }
 
     private static async Task WaitForAsync(NodeProcess node, Func<System.Text.Json.JsonElement, bool> condition)
     {

@@ -86,6 +86,22 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts a node serving wss:// with <paramref name="certificate"/>, written as PEM files into
+    /// <paramref name="dir"/>.</summary>
+    public static async Task<NodeProcess> StartTlsAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate,
+        TempDirectory dir, params string[] extra)
+    {
+        var (crt, key) = TestCertificates.WritePem(certificate, dir["node.crt"], dir["node.key"]);
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, c, _, _) =>
+                c is not null && c.RawData.AsSpan().SequenceEqual(certificate.RawData),
+        };
+        using var http = new HttpClient(handler);
+        return await StartOnAsync(FreePort(), "https", http,
+            [.. extra, "-D", $"svod.node.tls.certificate={crt}", "-D", $"svod.node.tls.key={key}"]);
+    }
+
     /// <summary>The node's /v1/stats document.</summary>
     public async Task<System.Text.Json.JsonElement> StatsAsync()
     {

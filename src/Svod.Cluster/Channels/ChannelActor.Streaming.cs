@@ -74,34 +74,52 @@ public sealed partial class ChannelActor
 
         _frames.Consume(outcome.FramesConsumed);
         output.FramesDone(outcome.FramesConsumed);
-        _tokens.AddRange(outcome.Tokens);
-        _tokenFrames.AddRange(outcome.TokenFrames);
-        if (outcome.Tokens.Length > 0)
+        var endpoint = settings.Options.EndpointBlankFrames;
+        var partial = false;
+        for (var i = 0; i < outcome.Tokens.Length; i++)
         {
-            _lastTokenFrame = outcome.TokenFrames[^1];
-            if (Partials)
+            // Endpointing token by token: where a segment closes depends on the frames, never on how they were chunked.
+            var frame = outcome.TokenFrames[i];
+            if (endpoint > 0 && _tokens.Count > _segmentStart && frame - 1 - _lastTokenFrame >= endpoint)
             {
-                output.Send(new ServerMessage { Result = SegmentResult(isFinal: false) });
+                CloseSegment();
+                partial = false;
             }
+
+            _tokens.Add(outcome.Tokens[i]);
+            _tokenFrames.Add(frame);
+            _lastTokenFrame = frame;
+            partial = true;
         }
 
-        var endpoint = settings.Options.EndpointBlankFrames;
+        if (partial && Partials)
+        {
+            output.Send(new ServerMessage { Result = SegmentResult(isFinal: false) });
+        }
+
         if (endpoint > 0 && _tokens.Count > _segmentStart && _frames.Start - 1 - _lastTokenFrame >= endpoint)
         {
-            output.Send(new ServerMessage { Result = SegmentResult(isFinal: true) });
-            _segment++;
-            _segmentStart = _tokens.Count;
+            CloseSegment();
         }
 
         Submit();
         FinishIfDone();
     }
 
+    private void CloseSegment()
+    {
+        output.Send(new ServerMessage { Result = SegmentResult(isFinal: true) });
+        _segment++;
+        _segmentStart = _tokens.Count;
+    }
+
     private void FinishIfDone()
     {
         if (_finalizing && !_inFlight && _frames.Count == 0)
         {
-            output.Send(new ServerMessage { Result = SegmentResult(isFinal: true) });
+            var last = SegmentResult(isFinal: true);
+            last.EndOfUtterance = true;
+            output.Send(new ServerMessage { Result = last });
             Stop();
         }
     }

@@ -46,13 +46,11 @@ internal static class BenchCommand
             "svod.lanes.max-frames-per-call");
         var seed = new Option<int>("--seed") { Description = "Seed of random models and frames.", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "One JSON line per measurement on stdout." };
-        var server = new Option<string?>("--server")
-        {
-            Description = "Load a running node instead (ws://HOST:PORT): --streams concurrent utterances for --duration; " +
-                "reports frames/s, token and final latency percentiles, errors and transcripts checked. --model names " +
-                "the node's model (default demo: sentences through the synthetic encoder); other models need --frames " +
-                "and --expected.",
-        };
+        var server = new ServerOptions(
+            "Load a running node instead (ws://HOST:PORT): --streams concurrent utterances for --duration; " +
+            "reports frames/s, token and final latency percentiles, errors and transcripts checked. --model names " +
+            "the node's model (default demo: sentences through the synthetic encoder); other models need --frames " +
+            "and --expected.", required: false);
         var streams = CliOptions.PositiveInt("--streams", "Load mode: concurrent streams.", 64);
         var duration = new Option<double>("--duration") { Description = "Load mode: seconds of load.", DefaultValueFactory = _ => 10 };
         var realtime = new Option<bool>("--realtime") { Description = "Load mode: each stream sends at real-time pace." };
@@ -62,7 +60,6 @@ internal static class BenchCommand
         {
             Description = "Load mode with --frames: the 'svod decode --json' output of those files, to check transcripts.",
         };
-        var apiKey = new Option<string?>("--api-key") { Description = "Load mode: API key, when the node requires one." };
         var idle = new Option<int>("--idle-streams")
         {
             Description = "Load mode: instead of load, open this many utterances holding one message of frames each and " +
@@ -72,7 +69,8 @@ internal static class BenchCommand
             "Measure AdvanceDecoding frames/s on one thread for several batch sizes, beside this core's SGEMM rate; " +
             "or, with --server, load a running node and measure latency.");
         foreach (var o in new Option[] { preset, model, frames, batches, seconds, tokensPerFrame, utteranceFrames,
-                     maxFramesPerCall, seed, json, server, streams, duration, realtime, chunk, connections, expected, apiKey, idle })
+                     maxFramesPerCall, seed, json }.Concat(server.All).Concat([streams, duration, realtime, chunk, connections,
+                     expected, idle]))
         {
             command.Options.Add(o);
         }
@@ -80,10 +78,10 @@ internal static class BenchCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var configuration = config.Load(parse);
-            if (parse.GetValue(server) is { } node)
+            if (server.Nodes(parse) is { Count: > 0 } nodes)
             {
-                return await LoadBench.RunAsync(new LoadBench.Settings(TranscribeCommand.StreamUri(node),
-                    parse.GetValue(model) ?? "demo", parse.GetValue(apiKey), parse.GetValue(streams),
+                return await LoadBench.RunAsync(new LoadBench.Settings(nodes,
+                    parse.GetValue(model) ?? "demo", server.ClientOptions(parse), parse.GetValue(streams),
                     TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(realtime), parse.GetValue(chunk),
                     parse.GetValue(connections), parse.GetValue(frames) ?? [], parse.GetValue(expected),
                     parse.GetValue(json), parse.GetValue(idle)), cancellationToken);

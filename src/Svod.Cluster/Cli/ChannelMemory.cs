@@ -14,9 +14,9 @@ internal sealed class ChannelMemory(LoadBench.Settings settings, SvodClient[] cl
     public async Task MeasureAsync(CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
-        var statsUri = new UriBuilder(settings.Server)
+        var statsUri = new UriBuilder(settings.Servers[0])
         {
-            Scheme = settings.Server.Scheme == "wss" ? "https" : "http",
+            Scheme = settings.Servers[0].Scheme == "wss" ? "https" : "http",
             Path = "/v1/stats",
             Query = "gc=1",
         }.Uri;

@@ -79,7 +79,7 @@ internal static class DemoCommand
             var model = ModelSource.Load(directory, settings);
             await using var node = new NodeHost(settings, new Dictionary<string, RnntModel> { [DemoModel.Name] = model });
             await node.StartAsync(cancellationToken);
-            var uri = TranscribeCommand.StreamUri(node.Urls[0]);
+            var uri = ServerOptions.StreamUri(node.Urls[0]);
             Console.Out.WriteLine($"Synthetic demo model written to {directory} and loaded back; it is constructed, not");
             Console.Out.WriteLine("trained: each frame encodes one character and the parity of its position.");
             Console.Out.WriteLine($"Embedded node on {uri} ({settings.Options.Lanes.Count} lanes per call).");

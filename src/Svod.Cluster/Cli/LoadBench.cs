@@ -12,24 +12,16 @@ internal static class LoadBench
     private static readonly string[] Words =
         ["lanes", "channels", "stream", "node", "hello", "svod", "decode", "frame", "batch", "utterance"];
 
-    public sealed record Settings(Uri Server, string Model, string? ApiKey, int Streams, TimeSpan Duration, bool Realtime,
+    public sealed record Settings(IReadOnlyList<Uri> Servers, string Model, SvodClientOptions Client, int Streams, TimeSpan Duration, bool Realtime,
         int ChunkFrames, int Connections, string[] Frames, string? Expected, bool Json, int IdleStreams = 0);
 
     public static async Task<int> RunAsync(Settings settings, CancellationToken cancellationToken)
     {
         var utterances = settings.Frames.Length > 0 ? FromFiles(settings) : Synthesized();
         var clients = new SvodClient[settings.Connections];
-        try
+        for (var i = 0; i < clients.Length; i++)
         {
-            for (var i = 0; i < clients.Length; i++)
-            {
-                clients[i] = await SvodClient.ConnectAsync(settings.Server, new SvodClientOptions { ApiKey = settings.ApiKey },
-                    cancellationToken);
-            }
-        }
-        catch (SvodException e) when (e.Code == ErrorCode.Unavailable)
-        {
-            throw new CliException($"cannot connect to {settings.Server}: {e.InnerException?.Message ?? e.Message}");
+            clients[i] = await ServerOptions.ConnectAsync(settings.Servers, settings.Client, cancellationToken);
         }
 
         try
@@ -65,7 +57,7 @@ internal static class LoadBench
         {
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{r.Streams} streams ({(s.Realtime ? "real time" : "as fast as possible")}, {s.ChunkFrames} frames per " +
-                $"message, {s.Connections} connections) for {r.Seconds:F1} s against {s.Server}, model {s.Model}"));
+                $"message, {s.Connections} connections) for {r.Seconds:F1} s against {string.Join(", ", s.Servers)}, model {s.Model}"));
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  frames/s {r.FramesPerSecond:N0} ({r.FramesPerSecond * 0.04:N1}x real time at 40 ms frames)"));
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

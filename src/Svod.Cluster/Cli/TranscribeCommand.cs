@@ -9,13 +9,10 @@ internal static class TranscribeCommand
 {
     public static Command Create(ConfigOptions config)
     {
-        var server = new Option<string>("--server")
-        {
-            Description = "The node: ws://HOST:PORT (or http://HOST:PORT); the stream path /v1/stream is added when missing.",
-            Required = true,
-        };
+        var server = new ServerOptions(
+            "The node: ws://HOST:PORT (or http://, wss://, https://); the stream path /v1/stream is added when missing.",
+            required: true);
         var model = new Option<string>("--model") { Description = "Model name the node serves.", DefaultValueFactory = _ => "demo" };
-        var apiKey = new Option<string?>("--api-key") { Description = "API key, when the node requires one." };
         var realtime = new Option<bool>("--realtime")
         {
             Description = "Send frames at real-time pace (frame duration from the node) instead of as fast as possible.",
@@ -29,7 +26,7 @@ internal static class TranscribeCommand
         var paths = new Argument<string[]>("frames") { Description = FrameInputs.Help, Arity = ArgumentArity.OneOrMore };
         var command = new Command("transcribe",
             "Stream encoder frames (.npy files or directories) to a running node and print the final transcripts.");
-        foreach (var o in new Option[] { server, model, apiKey, realtime, json, concurrency, chunk })
+        foreach (var o in server.All.Concat([model, realtime, json, concurrency, chunk]))
         {
             command.Options.Add(o);
         }
@@ -39,8 +36,8 @@ internal static class TranscribeCommand
         {
             _ = config.Load(parse);
             var inputs = FrameInputs.Expand(parse.GetValue(paths)!);
-            var options = new SvodClientOptions { ApiKey = parse.GetValue(apiKey) };
-            await using var client = await ConnectAsync(StreamUri(parse.GetValue(server)!), options, cancellationToken);
+            await using var client = await ServerOptions.ConnectAsync(server.Nodes(parse), server.ClientOptions(parse),
+                cancellationToken);
             using var gate = new SemaphoreSlim(parse.GetValue(concurrency));
             var jobs = inputs.Select(async input =>
             {
@@ -107,34 +104,5 @@ internal static class TranscribeCommand
         {
             return (null, e.Message);
         }
-    }
-
-    private static async Task<SvodClient> ConnectAsync(Uri uri, SvodClientOptions options, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await SvodClient.ConnectAsync(uri, options, cancellationToken);
-        }
-        catch (SvodException e) when (e.Code == ErrorCode.Unavailable)
-        {
-            throw new CliException($"cannot connect to {uri}: {e.InnerException?.Message ?? e.Message}");
-        }
-    }
-
-    public static Uri StreamUri(string server)
-    {
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var uri))
-        {
-            throw new CliException($"--server {server}: not a URL (ws://HOST:PORT)");
-        }
-
-        var scheme = uri.Scheme switch
-        {
-            "http" or "ws" => "ws",
-            "https" or "wss" => "wss",
-            _ => throw new CliException($"--server {server}: use ws://, wss://, http:// or https://"),
-        };
-        var path = uri.AbsolutePath is "/" or "" ? Node.NodeHost.StreamPath : uri.AbsolutePath;
-        return new UriBuilder(uri) { Scheme = scheme, Path = path }.Uri;
     }
 }

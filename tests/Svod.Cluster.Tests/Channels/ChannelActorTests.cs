@@ -102,6 +102,31 @@ public sealed class ChannelActorTests : IAsyncDisposable
         Assert.Equal(2, finals.Length);
         Assert.Equal((0u, "hello "), (finals[0].Segment, finals[0].Text));
         Assert.Equal((1u, "world"), (last.Segment, last.Text));
+        Assert.Equal([false, true], finals.Select(f => f.EndOfUtterance));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(8)]
+    [InlineData(1000)]
+    public async Task Segments_close_at_the_same_tokens_however_the_frames_are_chunked(int chunk)
+    {
+        // Pieces of even length keep the demo model's parity; 8 zero frames after each are blank.
+        var frames = new[] { "hi", "lane", "go" }
+            .SelectMany(p => _encoder.Encode(p, silenceFrames: 1).Concat(new float[8 * _width])).ToArray();
+        var (actor, output) = Start($"c{chunk}", new StreamOptions { EndpointBlankFrames = 6 });
+        for (var offset = 0; offset < frames.Length / _width; offset += chunk)
+        {
+            var end = Math.Min(frames.Length / _width, offset + chunk);
+            actor.Tell(new ChannelMessage.FramesArrived(offset, frames[(offset * _width)..(end * _width)]));
+        }
+
+        actor.Tell(new ChannelMessage.FinalizeRequested());
+        await output.FinalAsync(actor);
+        // The pool decodes at most 8 frames per lane and call: a gap inside one call must close a segment too.
+        Assert.Equal([(0u, "hi", false), (1u, "lane", false), (2u, "go", false), (3u, "", true)],
+            output.Finals.Select(f => (f.Segment, f.Text, f.EndOfUtterance)));
     }
 
     [Fact]
