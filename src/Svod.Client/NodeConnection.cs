@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net.WebSockets;
 using Google.Protobuf;
@@ -79,8 +80,20 @@ internal sealed class NodeConnection : IDisposable
     /// send aborts the whole connection, every utterance on it.</param>
     public async Task SendAsync(ClientMessage message, CancellationToken cancellationToken)
     {
-        var bytes = message.ToByteArray();
-        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Serialized now, before the first await: the caller's payload (a replay buffer chunk) is read only here.
+        var size = message.CalculateSize();
+        var bytes = ArrayPool<byte>.Shared.Rent(size);
+        message.WriteTo(bytes.AsSpan(0, size));
+        try
+        {
+            await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+            throw;
+        }
+
         try
         {
             if (_lost)
@@ -88,7 +101,7 @@ internal sealed class NodeConnection : IDisposable
                 throw new SvodException(ErrorCode.Unavailable, $"the connection to {Endpoint.Uri} is closed");
             }
 
-            await _socket.SendAsync(bytes, WebSocketMessageType.Binary, true, CancellationToken.None)
+            await _socket.SendAsync(bytes.AsMemory(0, size), WebSocketMessageType.Binary, true, CancellationToken.None)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException
@@ -101,6 +114,7 @@ internal sealed class NodeConnection : IDisposable
         finally
         {
             _sending.Release();
+            ArrayPool<byte>.Shared.Return(bytes);
         }
     }
 

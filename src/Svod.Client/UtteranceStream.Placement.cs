@@ -111,6 +111,11 @@ public sealed partial class UtteranceStream
         }
 
         _ended.Cancel();
+        if (_sending.Wait(0))
+        {
+            ReleaseSending(); // nothing is being sent: the replay buffer goes back to the pool now
+        }
+
         if (error is null)
         {
             _started.TrySetCanceled();
@@ -124,6 +129,33 @@ public sealed partial class UtteranceStream
 
         _client.Forget(this);
         return true;
+    }
+
+    /// <summary>
+    /// Gives up the send order. Once the utterance has ended, whoever holds the order last returns the replay buffer
+    /// to the pool: <see cref="End"/> if no send runs, else the send that finishes after it (which retries the order
+    /// after releasing it, so that an End that found the order taken is never missed).
+    /// </summary>
+    private void ReleaseSending()
+    {
+        ReturnBufferIfDone();
+        _sending.Release();
+        if (Volatile.Read(ref _done) && _sending.Wait(0))
+        {
+            ReturnBufferIfDone();
+            _sending.Release();
+        }
+    }
+
+    private void ReturnBufferIfDone()
+    {
+        lock (_gate)
+        {
+            if (_done)
+            {
+                _buffer.Release();
+            }
+        }
     }
 
     /// <summary>The utterance's node is lost to it: it waits for another (or the same one, reconnected).</summary>
@@ -324,7 +356,7 @@ public sealed partial class UtteranceStream
         }
         finally
         {
-            _sending.Release();
+            ReleaseSending();
         }
     }
 

@@ -113,33 +113,44 @@ public sealed partial class UtteranceStream
                 nameof(frames));
         }
 
-        var data = FramePayload.Encode(frames.Span, _encoding);
-        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var payload = new NativePayload(frames.Length * FramePayload.BytesPerValue(_encoding));
+        FramePayload.Encode(frames.Span, _encoding, payload.GetSpan());
+        try
+        {
+            await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            payload.Free();
+            throw;
+        }
+
         try
         {
             NodeConnection? live;
-            long offset;
+            ReplayBuffer.Chunk chunk;
             lock (_gate)
             {
                 if (_done)
                 {
+                    payload.Free();
                     return;
                 }
 
-                offset = _framesSent;
-                _buffer.Add(offset, frames.Length / width, data);
+                _buffer.Recycle(); // chunks an Ack dropped: no send can be reading them while this one holds the order
+                chunk = _buffer.Add(_framesSent, frames.Length / width, payload);
                 _framesSent += frames.Length / width;
                 live = LiveConnection;
             }
 
             if (live is not null)
             {
-                await SendOrDeferAsync(live, FramesMessage(offset, data)).ConfigureAwait(false);
+                await SendOrDeferAsync(live, FramesMessage(chunk.Offset, chunk.Data)).ConfigureAwait(false);
             }
         }
         finally
         {
-            _sending.Release();
+            ReleaseSending();
         }
     }
 
@@ -205,7 +216,7 @@ public sealed partial class UtteranceStream
         }
         finally
         {
-            _sending.Release();
+            ReleaseSending();
         }
     }
 
@@ -237,7 +248,7 @@ public sealed partial class UtteranceStream
         }
         finally
         {
-            _sending.Release();
+            ReleaseSending();
         }
     }
 }

@@ -1,5 +1,3 @@
-using Google.Protobuf;
-
 namespace Svod.Client.Tests;
 
 /// <summary>The replay buffer holds every Frames message until a node acknowledges it as durable.</summary>
@@ -9,9 +7,9 @@ public sealed class ReplayBufferTests
     public void An_ack_drops_the_chunks_wholly_below_its_offset()
     {
         var buffer = new ReplayBuffer();
-        buffer.Add(0, 4, ByteString.CopyFrom(new byte[16]));
-        buffer.Add(4, 4, ByteString.CopyFrom(new byte[16]));
-        buffer.Add(8, 2, ByteString.CopyFrom(new byte[8]));
+        buffer.Add(0, 4, new NativePayload(16));
+        buffer.Add(4, 4, new NativePayload(16));
+        buffer.Add(8, 2, new NativePayload(8));
         Assert.Equal(10, buffer.Frames);
 
         buffer.DropBelow(0);
@@ -26,5 +24,30 @@ public sealed class ReplayBufferTests
         buffer.DropBelow(10);
         Assert.Equal(0, buffer.Frames);
         Assert.Empty(buffer.ToArray());
+        buffer.Recycle();
+    }
+
+    [Fact]
+    public void Dropped_payloads_are_freed_only_when_recycled_and_release_frees_the_rest()
+    {
+        var buffer = new ReplayBuffer();
+        var first = new NativePayload(12);
+        first.GetSpan().Fill(7);
+        var chunk = buffer.Add(0, 3, first);
+        var second = new NativePayload(12);
+        buffer.Add(3, 3, second);
+        buffer.DropBelow(3);
+        // Dropped, not recycled: a send that took the chunk before the Ack can still read it.
+        Assert.Equal(Enumerable.Repeat((byte)7, 12), chunk.Data.ToByteArray());
+
+        buffer.Recycle();
+        Assert.Throws<ObjectDisposedException>(() => first.GetSpan());
+        Assert.Equal(12, second.GetSpan().Length);
+
+        buffer.Release();
+        Assert.Equal(0, buffer.Frames);
+        Assert.Empty(buffer.ToArray());
+        Assert.Throws<ObjectDisposedException>(() => second.GetSpan());
+        buffer.Release(); // nothing is freed twice
     }
 }

@@ -22,17 +22,31 @@ public static class FramePayload
     public static ByteString Encode(ReadOnlySpan<float> values, FrameEncoding encoding)
     {
         var bytes = new byte[values.Length * BytesPerValue(encoding)];
+        Encode(values, encoding, bytes);
+        return UnsafeByteOperations.UnsafeWrap(bytes);
+    }
+
+    /// <summary>Encodes into <paramref name="destination"/>, which holds exactly
+    /// <c>values.Length × BytesPerValue(encoding)</c> bytes (e.g. a slice of a pooled array).</summary>
+    public static void Encode(ReadOnlySpan<float> values, FrameEncoding encoding, Span<byte> destination)
+    {
+        if (destination.Length != values.Length * BytesPerValue(encoding))
+        {
+            throw new ArgumentException(
+                $"{destination.Length} bytes do not hold {values.Length} {encoding} values", nameof(destination));
+        }
+
         if (encoding == FrameEncoding.F32)
         {
             if (BitConverter.IsLittleEndian)
             {
-                MemoryMarshal.AsBytes(values).CopyTo(bytes);
+                MemoryMarshal.AsBytes(values).CopyTo(destination);
             }
             else
             {
                 for (var i = 0; i < values.Length; i++)
                 {
-                    BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
+                    BinaryPrimitives.WriteSingleLittleEndian(destination[(i * 4)..], values[i]);
                 }
             }
         }
@@ -40,11 +54,9 @@ public static class FramePayload
         {
             for (var i = 0; i < values.Length; i++)
             {
-                BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(i * 2), (Half)values[i]);
+                BinaryPrimitives.WriteHalfLittleEndian(destination[(i * 2)..], (Half)values[i]);
             }
         }
-
-        return UnsafeByteOperations.UnsafeWrap(bytes);
     }
 
     /// <summary>Frames in <paramref name="data"/>; a length that is not whole frames of <paramref name="width"/> is an

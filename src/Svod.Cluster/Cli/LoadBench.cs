@@ -32,9 +32,11 @@ internal static class LoadBench
                 return ExitCodes.Ok;
             }
 
+            var (pause, gen2, allocated) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2), GC.GetTotalAllocatedBytes());
             var report = await new LoadRun(clients, settings.Model, utterances, settings.ChunkFrames, settings.Realtime)
                 .RunAsync(settings.Streams, settings.Duration, cancellationToken);
-            Print(report, settings);
+            Print(report, settings, new GcCost(GC.GetTotalPauseDuration() - pause, GC.CollectionCount(2) - gen2,
+                GC.GetTotalAllocatedBytes() - allocated, GC.GetGCMemoryInfo().HeapSizeBytes));
             return report.Errors == 0 && report.TranscriptsOk == report.TranscriptsTotal ? ExitCodes.Ok : ExitCodes.SomeFailed;
         }
         finally
@@ -46,7 +48,11 @@ internal static class LoadBench
         }
     }
 
-    private static void Print(LoadRun.Report r, Settings s)
+    /// <summary>The load generator's own garbage collections during the run: it shares the machine with the node.
+    /// </summary>
+    private readonly record struct GcCost(TimeSpan Pause, int Gen2, long Allocated, long Heap);
+
+    private static void Print(LoadRun.Report r, Settings s, GcCost gc)
     {
         foreach (var e in r.FirstErrors)
         {
@@ -65,6 +71,10 @@ internal static class LoadBench
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  final latency ms  p50 {r.FinalMs[0]:F1}  p95 {r.FinalMs[1]:F1}  p99 {r.FinalMs[2]:F1}"));
             Console.Out.WriteLine($"  errors {r.Errors}, transcripts {r.TranscriptsOk}/{r.TranscriptsTotal} as expected");
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  load generator GC: {gc.Pause.TotalMilliseconds:F0} ms paused, {gc.Gen2} gen2 collections, ") +
+                string.Create(CultureInfo.InvariantCulture,
+                $"{gc.Allocated / r.Seconds / 1e6:F0} MB/s allocated, heap {gc.Heap / 1e6:F0} MB at the end"));
         }
 
         Console.Out.WriteLine(JsonLines.Write(w =>
@@ -80,6 +90,10 @@ internal static class LoadBench
             w.WriteNumber("errors", r.Errors);
             w.WriteNumber("transcripts_ok", r.TranscriptsOk);
             w.WriteNumber("transcripts_total", r.TranscriptsTotal);
+            w.WriteNumber("generator_gc_pause_ms", Math.Round(gc.Pause.TotalMilliseconds, 1));
+            w.WriteNumber("generator_gen2", gc.Gen2);
+            w.WriteNumber("generator_alloc_mb_per_s", Math.Round(gc.Allocated / r.Seconds / 1e6, 1));
+            w.WriteNumber("generator_heap_mb", Math.Round(gc.Heap / 1e6, 1));
         }));
 
         static void Number(Utf8JsonWriter w, string name, double value)
