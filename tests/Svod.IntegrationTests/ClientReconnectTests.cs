@@ -156,6 +156,7 @@ public sealed class ClientReconnectTests
         var watch = Watch.Start(stream);
         await SendAsync(stream, frames, 0, frames.Length / Width / 2);
         await Within(watch.FirstPartial, "a partial before the kill");
+        Assert.Equal(frames.Length / Width / 2, stream.ReplayBufferFrames); // no Ack yet: every frame sent is kept
 
         await node.KillAsync();
         var clock = Stopwatch.StartNew();
@@ -164,7 +165,7 @@ public sealed class ClientReconnectTests
         Assert.Equal("orphan", error.UtteranceId);
         Assert.Contains(node.StreamUri.ToString(), error.Message, StringComparison.Ordinal);
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(15));
-        Assert.True(stream.ReplayBufferFrames > 0); // no Ack yet: every frame sent is kept
+        Assert.Equal(0, stream.ReplayBufferFrames); // ended: its buffer is freed
 
         var start = await Assert.ThrowsAsync<SvodException>(() => Within(client.StartAsync("late", DemoModel.Name),
             "StartAsync with every node down"));
