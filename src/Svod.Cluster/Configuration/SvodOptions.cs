@@ -21,6 +21,12 @@ public sealed class SvodOptions
 
     [ConfigurationKeyName("security")]
     public SecurityOptions Security { get; set; } = new();
+
+    [ConfigurationKeyName("cluster")]
+    public ClusterOptions Cluster { get; set; } = new();
+
+    [ConfigurationKeyName("persistence")]
+    public PersistenceOptions Persistence { get; set; } = new();
 }
 
 /// <summary><c>svod.node</c>: the streaming node (<c>svod node</c>).</summary>
@@ -84,6 +90,11 @@ public sealed class SecurityOptions
     /// <summary>Client API keys; empty lets anyone stream. Clients send one as <c>Authorization: Bearer KEY</c>.</summary>
     [ConfigurationKeyName("api-keys")]
     public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>Keys of the admin endpoints (<c>svod cluster ...</c>), separate from client keys; empty leaves them
+    /// open, which suits a private network only.</summary>
+    [ConfigurationKeyName("admin-keys")]
+    public List<string> AdminKeys { get; set; } = [];
 }
 
 /// <summary><c>svod.decoding</c>: how utterances are decoded.</summary>

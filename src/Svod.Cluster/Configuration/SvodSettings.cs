@@ -67,6 +67,21 @@ public sealed class SvodSettings
         Require(options.Lanes.MaxFramesPerCall >= 1, "svod.lanes.max-frames-per-call", "must be at least 1");
         Require(options.Node.MaxPendingFrames >= 1, "svod.node.max-pending-frames", "must be at least 1");
         Require(options.Node.DrainTimeout >= TimeSpan.Zero, "svod.node.drain-timeout", "must not be negative");
+        var cluster = options.Cluster;
+        Require(cluster.Shards is >= 1 and <= 65536, "svod.cluster.shards", "must be 1 to 65536");
+        Require(cluster.HeartbeatInterval > TimeSpan.Zero, "svod.cluster.heartbeat-interval", "must be positive");
+        Require(cluster.LeaseDuration > cluster.HeartbeatInterval, "svod.cluster.lease-duration",
+            "must be longer than svod.cluster.heartbeat-interval");
+        Require(cluster.FailureTimeout > cluster.LeaseDuration, "svod.cluster.failure-timeout",
+            "must be longer than svod.cluster.lease-duration (a node must stop serving before it can be replaced)");
+        Require(cluster.CoordinatorInterval > TimeSpan.Zero, "svod.cluster.coordinator-interval", "must be positive");
+        Require(cluster.RebalanceAbsoluteLimit >= 1, "svod.cluster.rebalance-absolute-limit", "must be at least 1");
+        Require(cluster.RebalanceRelativeLimit is > 0 and <= 1, "svod.cluster.rebalance-relative-limit",
+            "must be in (0, 1]");
+        Require(options.Persistence.SnapshotInterval > TimeSpan.Zero, "svod.persistence.snapshot-interval",
+            "must be positive");
+        Require(options.Persistence.FinalRetention >= TimeSpan.Zero, "svod.persistence.final-retention",
+            "must not be negative");
 
         void Require(bool ok, string path, string what)
         {
