@@ -1,3 +1,4 @@
+using Svod.Cluster.Actors;
 using Svod.Cluster.Lanes;
 
 namespace Svod.Cluster.Channels;
@@ -25,4 +26,14 @@ public abstract record ChannelMessage
 
     /// <summary>The idle timer: no client message for the idle timeout.</summary>
     public sealed record IdleCheck : ChannelMessage;
+
+    /// <summary>The snapshot writer wants the channel's state: answered with the snapshot at the last frame boundary
+    /// the actor knows (once its work in flight is back), or null when there is nothing new.</summary>
+    public sealed record SnapshotRequested(Reply<Persistence.ChannelSnapshot?> Reply) : ChannelMessage;
+
+    /// <summary>The first <paramref name="Frames"/> frames are durable: tell the client (Ack).</summary>
+    public sealed record SnapshotDurable(long Frames) : ChannelMessage;
+
+    /// <summary>The store refused a write: this node no longer owns the utterance's shard.</summary>
+    public sealed record ShardLost(string Reason) : ChannelMessage;
 }

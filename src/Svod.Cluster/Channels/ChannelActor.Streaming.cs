@@ -102,6 +102,7 @@ public sealed partial class ChannelActor
             CloseSegment();
         }
 
+        AfterDecoded(outcome.FramesConsumed);
         Submit();
         FinishIfDone();
     }
@@ -120,12 +121,10 @@ public sealed partial class ChannelActor
             var last = SegmentResult(isFinal: true);
             last.EndOfUtterance = true;
             output.Send(new ServerMessage { Result = last });
+            Completed(last);
             Stop();
         }
     }
-
-    // No Ack yet: Ack{durable_offset} lets the client drop its replay buffer, and nothing is durable until channel
-    // snapshots are persisted (the cluster issue). Until then a client keeps every frame and can replay from 0.
 
     private Result SegmentResult(bool isFinal)
     {

@@ -31,7 +31,7 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
 
     protected override string Describe() => $"utterance {Id}";
 
-    protected override ValueTask PreStartAsync(CancellationToken cancellationToken)
+    protected override async ValueTask PreStartAsync(CancellationToken cancellationToken)
     {
         var maxSymbols = settings.Options.MaxSymbolsPerStep;
         if (maxSymbols != 0 && maxSymbols != settings.Model.MaxSymbolsPerStep)
@@ -41,7 +41,7 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
                 $"max_symbols_per_step {maxSymbols} differs from the model's {settings.Model.MaxSymbolsPerStep}; " +
                 "send 0 to use the model's");
             Stop();
-            return ValueTask.CompletedTask;
+            return;
         }
 
         if (!pool.TryOpenChannel(out _channel))
@@ -49,18 +49,26 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
             _channel = -1;
             SendError(ErrorCode.ResourceExhausted, $"all {pool.NumChannels} channels of this node are in use");
             Stop();
-            return ValueTask.CompletedTask;
+            return;
+        }
+
+        if (await TryRestoreAsync(cancellationToken))
+        {
+            Stop(); // answered from a retained final, or the snapshot could not be read
+            return;
         }
 
         // Ready before announced: once the client sees Started, the idle clock is already running.
         Touch();
         Timers.StartPeriodic("idle", new ChannelMessage.IdleCheck(), settings.IdleTimeout / 4);
-        output.Send(new ServerMessage
-        {
-            Started = new Started { UtteranceId = Id, FrameWidth = (uint)_width, FrameSeconds = settings.FrameSeconds },
-        });
-        return ValueTask.CompletedTask;
+        SendStarted();
+        AckRestored();
     }
+
+    private void SendStarted() => output.Send(new ServerMessage
+    {
+        Started = new Started { UtteranceId = Id, FrameWidth = (uint)_width, FrameSeconds = settings.FrameSeconds },
+    });
 
     protected override ValueTask PostStopAsync()
     {
@@ -116,6 +124,7 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
                 FinishIfDone();
                 break;
             case ChannelMessage.CancelRequested:
+                Forgotten();
                 Stop();
                 break;
             case ChannelMessage.ClientGone:
@@ -131,6 +140,16 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
                 break;
             case ChannelMessage.IdleCheck:
                 CheckIdle();
+                break;
+            case ChannelMessage.SnapshotRequested requested:
+                OnSnapshotRequested(requested.Reply);
+                break;
+            case ChannelMessage.SnapshotDurable durable:
+                OnSnapshotDurable(durable.Frames);
+                break;
+            case ChannelMessage.ShardLost lost:
+                SendError(ErrorCode.Unavailable, $"{lost.Reason}; send the utterance again: its new owner resumes it");
+                Stop();
                 break;
         }
 
@@ -149,6 +168,7 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
         {
             SendError(ErrorCode.DeadlineExceeded,
                 $"no message from the client for {settings.IdleTimeout.TotalSeconds:0.#} s; the utterance is closed");
+            Forgotten();
             Stop();
         }
     }

@@ -23,6 +23,17 @@ internal sealed class FrameBuffer(int width)
 
     public ReadOnlyMemory<float> Pending => _data.AsMemory(0, Count * width);
 
+    /// <summary>A restored utterance: its first <paramref name="frames"/> frames are already decoded.</summary>
+    public void StartAt(long frames)
+    {
+        if (Count != 0)
+        {
+            throw new InvalidOperationException("a buffer holding frames cannot be moved");
+        }
+
+        Start = frames;
+    }
+
     /// <param name="inFlight">a view of the current array is out with the lane pool.</param>
     public void Append(ReadOnlySpan<float> values, bool inFlight)
     {

@@ -61,6 +61,21 @@ public static class ChannelStateFormat
         }
     }
 
+    /// <summary>
+    /// What a saved channel holds besides its numbers: frames decoded and the hypothesis (tokens and the frame each
+    /// was emitted on). Checks the bytes as <see cref="IDecoderBackend.LoadChannel"/> does; throws
+    /// <see cref="FormatException"/> on bytes that are not a state of this model.
+    /// </summary>
+    public static (int FramesDecoded, int[] Tokens, int[] TokenFrames) ReadHypothesis(ReadOnlySpan<byte> state, RnntDims dims)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        var layout = Read(state, dims);
+        var tokens = MemoryMarshal.Cast<byte, int>(state.Slice(layout.TokensOffset, 4 * layout.TokenCount)).ToArray();
+        var frames = MemoryMarshal.Cast<byte, int>(state.Slice(layout.TokensOffset + 4 * layout.TokenCount,
+            4 * layout.TokenCount)).ToArray();
+        return (layout.FramesDecoded, tokens, frames);
+    }
+
     /// <summary>Checks the bytes against the model's sizes and returns where each part lies.</summary>
     internal static Layout Read(ReadOnlySpan<byte> state, RnntDims dims)
     {
