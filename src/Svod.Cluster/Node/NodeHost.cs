@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Svod.Client.Protocol;
 using Svod.Cluster.Actors;
 using Svod.Cluster.Configuration;
+using Svod.Cluster.Persistence;
 using Google.Protobuf;
 
 namespace Svod.Cluster.Node;
@@ -16,7 +17,7 @@ namespace Svod.Cluster.Node;
 /// and <c>/readyz</c> (models loaded, accepting streams), an actor system for channel actors and one lane pool per
 /// model.
 /// </summary>
-public sealed class NodeHost : IAsyncDisposable
+public sealed partial class NodeHost : IAsyncDisposable
 {
     public const string StreamPath = "/v1/stream";
 
@@ -26,10 +27,18 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private readonly NodeCounters _counters = new();
     private readonly TimeSpan _drainTimeout;
+    private readonly NodeContext _context;
+    private readonly SnapshotWriter? _writer;
+    private readonly ISnapshotStore? _store;
+    private readonly string _advertise;
     private long _connections;
     private int _draining;
 
-    public NodeHost(SvodSettings settings, IReadOnlyDictionary<string, Svod.Gpu.Models.RnntModel> models)
+    /// <param name="store">Where channel snapshots go; null: nowhere (utterances die with the node). The node owns it
+    /// from here on and disposes it.</param>
+    /// <param name="ownership">Which shards this node serves; null: all of them (a single node).</param>
+    public NodeHost(SvodSettings settings, IReadOnlyDictionary<string, Svod.Gpu.Models.RnntModel> models,
+        ISnapshotStore? store = null, IShardOwnership? ownership = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(models);
@@ -47,7 +56,17 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         _app = builder.Build();
-        _actors = new ActorSystem(TimeProvider.System, _app.Services.GetService(typeof(ILoggerFactory)) as ILoggerFactory);
+        var logs = _app.Services.GetService(typeof(ILoggerFactory)) as ILoggerFactory;
+        _actors = new ActorSystem(TimeProvider.System, logs);
+        _advertise = options.Cluster.Advertise;
+        _store = store;
+        _writer = store is null
+            ? null
+            : new SnapshotWriter(store, options.Persistence.SnapshotInterval, TimeProvider.System,
+                logs?.CreateLogger<SnapshotWriter>());
+        _context = new NodeContext(_actors, _models, options.Node, _counters,
+            ownership ?? new SingleNodeOwnership(options.Cluster.Shards, () => Advertised), _writer,
+            options.Persistence.FinalRetention);
         var ready = false;
         _app.Lifetime.ApplicationStarted.Register(() => ready = true);
         _app.Lifetime.ApplicationStopping.Register(() =>
@@ -69,8 +88,19 @@ public sealed class NodeHost : IAsyncDisposable
 
             return Results.Text(StatsJson(), "application/json");
         });
+        _app.MapGet("/v1/shards", () => Results.Text(ShardsJson(), "application/json"));
         _app.Map(StreamPath, context => AcceptAsync(context, options));
     }
+
+    /// <summary>The stream URL clients reach this node at: <c>svod.cluster.advertise</c>, else the first URL Kestrel
+    /// listens on.</summary>
+    public string Advertised => _advertise.Length > 0
+        ? _advertise
+        : new UriBuilder(_app.Urls.FirstOrDefault() ?? "http://127.0.0.1")
+        {
+            Scheme = _app.Urls.FirstOrDefault()?.StartsWith("https", StringComparison.Ordinal) == true ? "wss" : "ws",
+            Path = StreamPath,
+        }.Uri.ToString();
 
     /// <summary>The addresses Kestrel listens on (after <see cref="StartAsync"/>).</summary>
     public IReadOnlyList<string> Urls => [.. _app.Urls];
@@ -82,7 +112,17 @@ public sealed class NodeHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync(); // the last snapshots, while their actors can still answer
+        }
+
         await _actors.DisposeAsync();
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+
         foreach (var model in _models.Values)
         {
             await model.DisposeAsync();
@@ -117,7 +157,7 @@ public sealed class NodeHost : IAsyncDisposable
         }
 
         var id = $"c{Interlocked.Increment(ref _connections)}";
-        var session = new Session(socket, _actors, _models, options.Node, _counters, id);
+        var session = new Session(socket, _context, id);
         _sessions[id] = session;
         if (Volatile.Read(ref _draining) != 0)
         {
@@ -161,47 +201,6 @@ public sealed class NodeHost : IAsyncDisposable
                 session.Abort();
             }
         }, TaskScheduler.Default);
-    }
-
-    /// <summary>What an admin watches: connections, and per model its channels and lane pool totals.</summary>
-    private string StatsJson()
-    {
-        using var stream = new MemoryStream();
-        using (var w = new System.Text.Json.Utf8JsonWriter(stream))
-        {
-            w.WriteStartObject();
-            w.WriteNumber("connections_opened", Interlocked.Read(ref _connections));
-            w.WriteNumber("connections_open", _sessions.Count);
-            w.WriteNumber("pending_frames", _sessions.Values.Sum(s => s.PendingFrames));
-            w.WriteNumber("pending_frames_peak", _counters.PendingPeak);
-            w.WriteNumber("read_pauses", _counters.ReadPauses);
-            w.WriteBoolean("draining", Volatile.Read(ref _draining) != 0);
-            w.WriteNumber("actors", _actors.ActorCount);
-            w.WriteNumber("managed_bytes", GC.GetTotalMemory(forceFullCollection: false));
-            w.WriteNumber("working_set_bytes", Environment.WorkingSet);
-            w.WriteStartArray("models");
-            foreach (var model in _models.Values.OrderBy(m => m.Name, StringComparer.Ordinal))
-            {
-                var stats = model.Pool.Stats;
-                w.WriteStartObject();
-                w.WriteString("name", model.Name);
-                w.WriteNumber("channels_open", stats.OpenChannels);
-                w.WriteNumber("channels", model.Pool.NumChannels);
-                w.WriteNumber("lanes", model.Pool.NumLanes);
-                w.WriteNumber("calls", stats.Calls);
-                w.WriteNumber("lanes_per_call", Math.Round(stats.LanesPerCall, 2));
-                w.WriteNumber("frames", stats.Frames);
-                w.WriteNumber("tokens", stats.Tokens);
-                w.WriteNumber("busy_seconds", Math.Round(stats.Busy.TotalSeconds, 3));
-                w.WriteNumber("mean_queue_delay_ms", Math.Round(stats.MeanQueueDelay.TotalMilliseconds, 3));
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     private static string? ApiKey(HttpRequest request)

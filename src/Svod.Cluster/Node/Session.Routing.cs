@@ -1,4 +1,5 @@
 using System.Buffers;
+using Svod.Client;
 using Svod.Client.Protocol;
 using Svod.Cluster.Channels;
 
@@ -37,10 +38,28 @@ internal sealed partial class Session
             return;
         }
 
-        if (!models.TryGetValue(start.Model, out var served))
+        if (!node.Models.TryGetValue(start.Model, out var served))
         {
             SendError(id, ErrorCode.NotFound,
-                $"model '{start.Model}' is not served here; models: {string.Join(", ", models.Keys.Order())}");
+                $"model '{start.Model}' is not served here; models: {string.Join(", ", node.Models.Keys.Order())}");
+            return;
+        }
+
+        var shard = ShardMap.ShardOf(id, node.Ownership.ShardCount);
+        if (!node.Ownership.TryServe(shard, out var epoch))
+        {
+            if (node.Ownership.Owner(shard) is { } owner)
+            {
+                Send(new ServerMessage
+                {
+                    Redirect = new Redirect { UtteranceId = id, Owner = owner.Address, Epoch = (ulong)owner.Epoch },
+                });
+            }
+            else
+            {
+                SendError(id, ErrorCode.Unavailable, $"shard {shard} has no owner at the moment; try again shortly");
+            }
+
             return;
         }
 
@@ -58,10 +77,13 @@ internal sealed partial class Session
                 return;
             }
 
+            var persistence = node.Writer is { } writer
+                ? new ChannelPersistence(writer, shard, epoch, node.FinalRetention)
+                : null;
             var settings = new ChannelSettings(id, served.Model, start.Options ?? new StreamOptions(),
-                (float)options.FrameSeconds, options.IdleTimeout);
+                (float)options.FrameSeconds, options.IdleTimeout, persistence);
             var utterance = new Utterance(this, id, served.Model.Dims.EncoderDim, start.Options?.Encoding ?? FrameEncoding.F32);
-            utterance.Actor = actors.Spawn($"{connectionId}/{id}", () => new ChannelActor(settings, served.Pool, utterance));
+            utterance.Actor = node.Actors.Spawn($"{connectionId}/{id}", () => new ChannelActor(settings, served.Pool, utterance));
             _utterances[id] = utterance;
             _ = utterance.Actor.Completion.ContinueWith(_ => Forget(utterance), TaskScheduler.Default);
         }

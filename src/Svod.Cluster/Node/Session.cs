@@ -15,10 +15,11 @@ namespace Svod.Cluster.Node;
 /// connection holds more than <c>max-pending-frames</c> undecoded frames, and when the node drains it closes once its
 /// utterances have finished.
 /// </summary>
-internal sealed partial class Session(
-    WebSocket socket, ActorSystem actors, IReadOnlyDictionary<string, ServedModel> models, NodeOptions options,
-    NodeCounters counters, string connectionId)
+internal sealed partial class Session(WebSocket socket, NodeContext node, string connectionId)
 {
+    private readonly NodeOptions options = node.Options;
+    private readonly NodeCounters counters = node.Counters;
+
     /// <summary>How long a client gets to answer the node's close before its socket is dropped.</summary>
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
 
