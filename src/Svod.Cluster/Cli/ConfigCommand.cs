@@ -6,8 +6,10 @@ namespace Svod.Cluster.Cli;
 /// <summary><c>svod config show</c>: the merged, resolved configuration.</summary>
 internal static class ConfigCommand
 {
-    /// <summary>Key names whose values are secrets: masked in the HOCON form.</summary>
-    private static readonly string[] SecretWords = ["password", "secret", "api-key", "apikey", "api_key", "token"];
+    /// <summary>Key names whose values are secrets: masked in the HOCON form (a PostgreSQL connection string may hold a
+    /// password).</summary>
+    private static readonly string[] SecretWords =
+        ["password", "secret", "api-key", "apikey", "api_key", "admin-key", "token", "postgres"];
 
     public static Command Create(ConfigOptions config)
     {

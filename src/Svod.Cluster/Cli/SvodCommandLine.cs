@@ -21,6 +21,7 @@ internal static class SvodCommandLine
         root.Subcommands.Add(ConfigCommand.Create(config));
         root.Subcommands.Add(NodeCommand.Create(config));
         root.Subcommands.Add(TranscribeCommand.Create(config));
+        root.Subcommands.Add(ClusterCommand.Create(config));
         return root;
     }
 

@@ -31,14 +31,19 @@ public sealed partial class NodeHost : IAsyncDisposable
     private readonly SnapshotWriter? _writer;
     private readonly ISnapshotStore? _store;
     private readonly string _advertise;
+    private readonly string _nodeId;
+    private readonly IClusterAdmin _admin;
+    private readonly IReadOnlyList<string> _adminKeys;
+    private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private long _connections;
     private int _draining;
 
     /// <param name="store">Where channel snapshots go; null: nowhere (utterances die with the node). The node owns it
     /// from here on and disposes it.</param>
     /// <param name="ownership">Which shards this node serves; null: all of them (a single node).</param>
+    /// <param name="admin">What the admin endpoints show and change; null: this node alone.</param>
     public NodeHost(SvodSettings settings, IReadOnlyDictionary<string, Svod.Gpu.Models.RnntModel> models,
-        ISnapshotStore? store = null, IShardOwnership? ownership = null)
+        ISnapshotStore? store = null, IShardOwnership? ownership = null, IClusterAdmin? admin = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(models);
@@ -59,6 +64,9 @@ public sealed partial class NodeHost : IAsyncDisposable
         var logs = _app.Services.GetService(typeof(ILoggerFactory)) as ILoggerFactory;
         _actors = new ActorSystem(TimeProvider.System, logs);
         _advertise = options.Cluster.Advertise;
+        _nodeId = options.Cluster.NodeId;
+        _adminKeys = options.Security.AdminKeys;
+        _admin = admin ?? new SingleNodeAdmin(this);
         _store = store;
         _writer = store is null
             ? null
@@ -89,6 +97,7 @@ public sealed partial class NodeHost : IAsyncDisposable
             return Results.Text(StatsJson(), "application/json");
         });
         _app.MapGet("/v1/shards", () => Results.Text(ShardsJson(), "application/json"));
+        MapAdmin();
         _app.Map(StreamPath, context => AcceptAsync(context, options));
     }
 
@@ -101,6 +110,40 @@ public sealed partial class NodeHost : IAsyncDisposable
             Scheme = _app.Urls.FirstOrDefault()?.StartsWith("https", StringComparison.Ordinal) == true ? "wss" : "ws",
             Path = StreamPath,
         }.Uri.ToString();
+
+    /// <summary>This node's name among members: <c>svod.cluster.node-id</c>, else host:port of its address.</summary>
+    public string NodeId => _nodeId.Length > 0 ? _nodeId : new Uri(Advertised).Authority;
+
+    public int ShardCount => _context.Ownership.ShardCount;
+
+    public bool Draining => Volatile.Read(ref _draining) != 0;
+
+    /// <summary>Open channels over every model.</summary>
+    public int OpenChannels => _models.Values.Sum(m => m.Pool.OpenChannels);
+
+    /// <summary>Fraction of the time since start the lane pools spent in calls (averaged over models).</summary>
+    public double LanesBusy => _models.Count == 0
+        ? 0
+        : _models.Values.Average(m => m.Pool.Stats.Busy.TotalSeconds) /
+          Math.Max(1e-9, System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt).TotalSeconds);
+
+    /// <summary>Open utterances per shard, over every connection.</summary>
+    public int[] ChannelsPerShard()
+    {
+        var counts = new int[ShardCount];
+        foreach (var session in _sessions.Values)
+        {
+            foreach (var id in session.OpenUtterances())
+            {
+                counts[Svod.Client.ShardMap.ShardOf(id, counts.Length)]++;
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>Stops the node as SIGTERM does (drain, then exit).</summary>
+    public void RequestShutdown() => _app.Lifetime.StopApplication();
 
     /// <summary>The addresses Kestrel listens on (after <see cref="StartAsync"/>).</summary>
     public IReadOnlyList<string> Urls => [.. _app.Urls];

@@ -40,6 +40,15 @@ internal sealed partial class Session(WebSocket socket, NodeContext node, string
 
     public void Send(ServerMessage message) => _outbox.Writer.TryWrite(message);
 
+    /// <summary>Ids of the utterances open on this connection now.</summary>
+    public string[] OpenUtterances()
+    {
+        lock (_gate)
+        {
+            return [.. _utterances.Keys];
+        }
+    }
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _reading.Token);
