@@ -1,0 +1,277 @@
+using System.Buffers;
+using System.Collections.Frozen;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+
+namespace Svod.Cluster.Persistence;
+
+/// <summary>
+/// Snapshots and finals of a single node without PostgreSQL (docs/cluster.md, "Persistence"): an append-only log of
+/// checksummed records in one directory, replayed into an index at open. The index keeps where each live record lies
+/// in the log, not its bytes: a read goes to the file. Every write call appends its records and flushes them to disk
+/// once, so a batch costs one fsync. One node owns every shard, so there is no epoch fencing; a snapshot is still
+/// skipped when the stored one has more frames. One process per directory: it holds the directory's <c>LOCK</c> file.
+/// Calls may come from any thread; one runs at a time.
+/// </summary>
+public sealed partial class FileSnapshotStore : ISnapshotStore
+{
+    private const string LogName = "snapshots.log";
+    private const string LockName = "LOCK";
+
+    /// <summary>Compaction waits until the log is at least this large (and mostly dead).</summary>
+    private const long DefaultCompactAbove = 1 << 20;
+
+    /// <summary>A batch buffer grown past this is dropped after the call rather than kept for the next one.</summary>
+    private const int KeptBufferBytes = 4 << 20;
+
+    private readonly string _logPath;
+    private readonly FileStream _lock;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly long _compactAbove;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, Entry> _snapshots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _finals = new(StringComparer.Ordinal);
+    private ArrayBufferWriter<byte> _buffer = new();
+    private SafeFileHandle _log;
+    private long _end;       // length of the log: where the next record goes
+    private long _liveBytes; // bytes of the records the index points at; the rest of the log (past the header) is dead
+    private long _compactionResumesAt; // after a failed compaction: log length before the next try
+    private bool _disposed;
+
+    private FileSnapshotStore(string directory, FileStream lockFile, long compactAbove, ILogger logger,
+        TimeProvider time)
+    {
+        Directory = directory;
+        _logPath = Path.Combine(directory, LogName);
+        _lock = lockFile;
+        _compactAbove = compactAbove;
+        _logger = logger;
+        _time = time;
+        _log = OpenLog(_logPath);
+    }
+
+    /// <summary>The directory holding the log and its lock.</summary>
+    public string Directory { get; }
+
+    /// <summary>Records replayed from the log at open.</summary>
+    public int RecoveredRecords { get; private set; }
+
+    /// <summary>Bytes cut off the end of the log at open: a torn last write, or everything from a corrupt record on.
+    /// </summary>
+    public long DroppedBytes { get; private set; }
+
+    /// <summary>The log's length in bytes now.</summary>
+    internal long LogBytes => _end;
+
+    /// <summary>Compactions since open.</summary>
+    internal int Compactions { get; private set; }
+
+    /// <summary>
+    /// Opens (creating if missing) the store in <paramref name="directory"/>: takes its lock, replays the log and
+    /// cuts off a torn or corrupt tail (logged as a warning).
+    /// </summary>
+    /// <exception cref="IOException">Another process holds the directory.</exception>
+    public static FileSnapshotStore Open(string directory, ILogger? logger = null, TimeProvider? timeProvider = null) =>
+        Open(directory, DefaultCompactAbove, logger, timeProvider);
+
+    /// <summary><see cref="Open(string, ILogger?, TimeProvider?)"/> compacting from <paramref name="compactAbove"/>
+    /// bytes instead of 1 MiB (tests).</summary>
+    internal static FileSnapshotStore Open(string directory, long compactAbove, ILogger? logger = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        directory = Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(directory);
+        var lockFile = Lock(directory);
+        FileSnapshotStore? store = null;
+        try
+        {
+            store = new FileSnapshotStore(directory, lockFile, compactAbove, logger ?? NullLogger.Instance,
+                timeProvider ?? TimeProvider.System);
+            store.Recover();
+            store.CompactIfMostlyDead();
+            return store;
+        }
+        catch
+        {
+            store?._log.Dispose();
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<IReadOnlySet<string>> WriteAsync(IReadOnlyList<ChannelSnapshot> batch,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            return FrozenSet<string>.Empty;
+        }
+
+        var newest = SnapshotBatch.Newest(batch);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ResetBuffer();
+            HashSet<string>? skipped = null;
+            var appended = new List<(string Id, Entry Entry)>(newest.Count);
+            foreach (var (id, shard, epoch, frames, state) in newest)
+            {
+                if (_snapshots.TryGetValue(id, out var stored) && stored.Value > frames)
+                {
+                    (skipped ??= new HashSet<string>(StringComparer.Ordinal)).Add(id);
+                    continue;
+                }
+
+                var offset = _end + _buffer.WrittenCount;
+                var size = EncodeRecord(_buffer, RecordKind.Snapshot, id, shard, epoch, frames, state);
+                appended.Add((id, new Entry(shard, epoch, frames, offset, size)));
+            }
+
+            if (appended.Count > 0)
+            {
+                AppendBuffer();
+                foreach (var (id, entry) in appended)
+                {
+                    Put(_snapshots, id, entry);
+                }
+
+                CompactIfMostlyDead();
+            }
+
+            return skipped ?? (IReadOnlySet<string>)FrozenSet<string>.Empty;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<ChannelSnapshot?> ReadAsync(string utteranceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(utteranceId);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _snapshots.TryGetValue(utteranceId, out var entry)
+                ? new ChannelSnapshot(utteranceId, entry.Shard, entry.Epoch, entry.Value,
+                    ReadData(utteranceId, entry))
+                : null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Keeps the final until now + <paramref name="retention"/> and drops the snapshot. Never fenced: this
+    /// node owns every shard.</summary>
+    public async Task<bool> CompleteAsync(string utteranceId, int shard, long epoch, byte[] final, TimeSpan retention,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(utteranceId);
+        ArgumentNullException.ThrowIfNull(final);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var expires = ExpiryOf(retention);
+            ResetBuffer();
+            var offset = _end;
+            var size = EncodeRecord(_buffer, RecordKind.Complete, utteranceId, shard, epoch, expires, final);
+            AppendBuffer();
+            Remove(_snapshots, utteranceId);
+            Put(_finals, utteranceId, new Entry(shard, epoch, expires, offset, size));
+            CompactIfMostlyDead();
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<byte[]?> ReadFinalAsync(string utteranceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(utteranceId);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _finals.TryGetValue(utteranceId, out var entry) && entry.Value > NowMilliseconds()
+                ? ReadData(utteranceId, entry)
+                : null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task DeleteAsync(string utteranceId, int shard, long epoch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(utteranceId);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_snapshots.ContainsKey(utteranceId))
+            {
+                return;
+            }
+
+            ResetBuffer();
+            EncodeRecord(_buffer, RecordKind.Delete, utteranceId, shard, epoch, 0, default);
+            AppendBuffer();
+            Remove(_snapshots, utteranceId);
+            CompactIfMostlyDead();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Forgets finals past their expiry. Nothing is written: a replay finds them expired by their time and
+    /// forgets them at open.</summary>
+    public async Task<int> ExpireAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var expired = ForgetExpiredFinals();
+            CompactIfMostlyDead();
+            return expired;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _log.Dispose();
+            await _lock.DisposeAsync();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

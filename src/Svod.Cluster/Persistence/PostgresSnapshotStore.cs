@@ -1,0 +1,160 @@
+using System.Collections.Frozen;
+using Npgsql;
+
+namespace Svod.Cluster.Persistence;
+
+/// <summary>
+/// Snapshots and finals in the cluster's PostgreSQL (tables <c>svod.snapshots</c> and <c>svod.finals</c>,
+/// docs/cluster.md "Schema"). Every write is one statement, fenced in SQL by a join on <c>svod.shards</c>: it lands
+/// only while the shard's row names this node as owner at the snapshot's epoch, whatever the shard's state (an owner
+/// flushes a shard in <c>handoff</c> before it releases it). The data source is the caller's: it is not disposed
+/// here.
+/// </summary>
+public sealed class PostgresSnapshotStore : ISnapshotStore
+{
+    // One round trip per batch: the batch travels as five parallel arrays. A snapshot is written when its shard is
+    // ours at its epoch and the stored one (if any) has no more frames; RETURNING names the ones written. The caller
+    // removes duplicate ids first: ON CONFLICT DO UPDATE cannot touch one row twice in a statement.
+    private const string WriteSql = """
+        INSERT INTO svod.snapshots (utterance_id, shard_id, epoch, frames, state, updated_at)
+        SELECT t.utterance_id, t.shard_id, t.epoch, t.frames, t.state, now()
+        FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bytea[])
+            AS t (utterance_id, shard_id, epoch, frames, state)
+        JOIN svod.shards s ON s.shard_id = t.shard_id AND s.epoch = t.epoch AND s.owner = $6
+        ON CONFLICT (utterance_id) DO UPDATE
+            SET shard_id = excluded.shard_id, epoch = excluded.epoch, frames = excluded.frames,
+                state = excluded.state, updated_at = excluded.updated_at
+            WHERE svod.snapshots.frames <= excluded.frames
+        RETURNING utterance_id
+        """;
+
+    // One statement, so one transaction: the fence is read once and both the delete and the upsert depend on it.
+    // Data-modifying CTEs run whether or not the outer query reads them; the outer INSERT yields a row only when the
+    // fence held.
+    private const string CompleteSql = """
+        WITH owned AS (
+            SELECT shard_id FROM svod.shards WHERE shard_id = $2 AND epoch = $3 AND owner = $4),
+        dropped AS (
+            DELETE FROM svod.snapshots WHERE utterance_id = $1 AND EXISTS (SELECT FROM owned))
+        INSERT INTO svod.finals (utterance_id, shard_id, result, expires_at)
+        SELECT $1, shard_id, $5, now() + $6::interval FROM owned
+        ON CONFLICT (utterance_id) DO UPDATE
+            SET shard_id = excluded.shard_id, result = excluded.result, expires_at = excluded.expires_at
+        RETURNING true
+        """;
+
+    private const string DeleteSql = """
+        DELETE FROM svod.snapshots d USING svod.shards s
+        WHERE d.utterance_id = $1 AND s.shard_id = $2 AND s.epoch = $3 AND s.owner = $4
+        """;
+
+    private const string ReadSql = "SELECT shard_id, epoch, frames, state FROM svod.snapshots WHERE utterance_id = $1";
+
+    private const string ReadFinalSql = "SELECT result FROM svod.finals WHERE utterance_id = $1 AND expires_at > now()";
+
+    private const string ExpireSql = "DELETE FROM svod.finals WHERE expires_at <= now()";
+
+    private readonly NpgsqlDataSource _database;
+    private readonly string _nodeId;
+
+    public PostgresSnapshotStore(NpgsqlDataSource database, string nodeId)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentException.ThrowIfNullOrEmpty(nodeId);
+        _database = database;
+        _nodeId = nodeId;
+    }
+
+    public async Task<IReadOnlySet<string>> WriteAsync(IReadOnlyList<ChannelSnapshot> batch,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            return FrozenSet<string>.Empty;
+        }
+
+        var newest = SnapshotBatch.Newest(batch);
+        var ids = new string[newest.Count];
+        var shards = new int[newest.Count];
+        var epochs = new long[newest.Count];
+        var frames = new long[newest.Count];
+        var states = new byte[newest.Count][];
+        for (var i = 0; i < newest.Count; i++)
+        {
+            (ids[i], shards[i], epochs[i], frames[i], states[i]) = newest[i];
+        }
+
+        await using var command = _database.CreateCommand(WriteSql);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ids });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = shards });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = epochs });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = frames });
+        command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = states });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _nodeId });
+
+        var skipped = new HashSet<string>(ids, StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            skipped.Remove(reader.GetString(0));
+        }
+
+        return skipped;
+    }
+
+    public async Task<ChannelSnapshot?> ReadAsync(string utteranceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(utteranceId);
+        await using var command = _database.CreateCommand(ReadSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = utteranceId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new ChannelSnapshot(utteranceId, reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2),
+                reader.GetFieldValue<byte[]>(3))
+            : null;
+    }
+
+    public async Task<bool> CompleteAsync(string utteranceId, int shard, long epoch, byte[] final, TimeSpan retention,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(utteranceId);
+        ArgumentNullException.ThrowIfNull(final);
+        await using var command = _database.CreateCommand(CompleteSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = utteranceId });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = shard });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _nodeId });
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = final });
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = retention });
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    public async Task<byte[]?> ReadFinalAsync(string utteranceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(utteranceId);
+        await using var command = _database.CreateCommand(ReadFinalSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = utteranceId });
+        return await command.ExecuteScalarAsync(cancellationToken) as byte[];
+    }
+
+    public async Task DeleteAsync(string utteranceId, int shard, long epoch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(utteranceId);
+        await using var command = _database.CreateCommand(DeleteSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = utteranceId });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = shard });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _nodeId });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<int> ExpireAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand(ExpireSql);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Nothing to release: the data source belongs to the caller.</summary>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
