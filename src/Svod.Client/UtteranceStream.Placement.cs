@@ -294,6 +294,7 @@ public sealed partial class UtteranceStream
         {
             ReplayBuffer.Chunk[] chunks;
             bool finalize;
+            long held;
             lock (_gate)
             {
                 if (_placement != placement)
@@ -303,6 +304,19 @@ public sealed partial class UtteranceStream
 
                 chunks = _buffer.ToArray();
                 finalize = _finalizing;
+                held = chunks.Length > 0 ? chunks[0].Offset : _framesSent;
+            }
+
+            // The node decoded the first resume_offset frames already (its snapshot); the client holds the frames from
+            // `held` on. Frames in between were acknowledged durable by a node whose storage this one does not share.
+            var resume = (long)started.ResumeOffset;
+            if (resume < held)
+            {
+                End(new SvodException(ErrorCode.DataLoss,
+                    $"{placement.Connection.Endpoint.Uri} resumed the utterance at frame {resume}, but frames up to " +
+                    $"{held} were acknowledged as durable by a node whose storage it does not share, and were dropped",
+                    UtteranceId));
+                return true;
             }
 
             if (_first is not null && started.FrameWidth != _first.FrameWidth)
@@ -313,9 +327,7 @@ public sealed partial class UtteranceStream
                 return true;
             }
 
-            // After Acks the buffer starts past offset 0: resuming there relies on the node restoring the
-            // utterance's channel from its snapshot.
-            foreach (var chunk in chunks)
+            foreach (var chunk in chunks.Where(c => c.Offset + c.Frames > resume))
             {
                 await placement.Connection.SendAsync(FramesMessage(chunk.Offset, chunk.Data), _ended.Token)
                     .ConfigureAwait(false);

@@ -12,6 +12,8 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
+    private TempDirectory? _ownData;
+
     private NodeProcess(Process process, int port, string scheme)
     {
         _process = process;
@@ -50,13 +52,20 @@ internal sealed partial class NodeProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { RepositoryPaths.SvodDll, "node", "--urls", $"{scheme}://127.0.0.1:{port}" }.Concat(extra))
+        // Every node keeps its snapshot log in a directory of its own, unless the test names one (to restart a node on
+        // its data).
+        var ownData = extra.Any(a => a.StartsWith("svod.persistence.directory=", StringComparison.Ordinal))
+            ? null
+            : new TempDirectory();
+        var data = ownData is null ? [] : new[] { "-D", $"svod.persistence.directory={ownData.Path}" };
+        foreach (var a in new[] { RepositoryPaths.SvodDll, "node", "--urls", $"{scheme}://127.0.0.1:{port}" }
+                     .Concat(data).Concat(extra))
         {
             info.ArgumentList.Add(a);
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start svod node");
-        var node = new NodeProcess(process, port, scheme);
+        var node = new NodeProcess(process, port, scheme) { _ownData = ownData };
         process.OutputDataReceived += (_, e) => node.Capture(e.Data);
         process.ErrorDataReceived += (_, e) => node.Capture(e.Data);
         process.BeginOutputReadLine();
@@ -136,6 +145,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        _ownData?.Dispose();
     }
 
     public static int FreePort()

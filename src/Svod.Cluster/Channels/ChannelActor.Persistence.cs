@@ -14,7 +14,7 @@ namespace Svod.Cluster.Channels;
 /// </summary>
 public sealed partial class ChannelActor
 {
-    // Frames acknowledged to the client as durable.
+    // Frames written durably (acknowledged to the client when the store is shared).
     private long _acked;
     // Registered with the writer since the last snapshot taken.
     private bool _dirty;
@@ -81,7 +81,7 @@ public sealed partial class ChannelActor
 
     private void AckRestored()
     {
-        if (_acked > 0)
+        if (_acked > 0 && Persist!.Writer.Store.IsShared)
         {
             output.Send(new ServerMessage { Ack = new Ack { UtteranceId = Id, DurableOffset = (ulong)_acked } });
         }
@@ -143,7 +143,10 @@ public sealed partial class ChannelActor
         if (frames > _acked)
         {
             _acked = frames;
-            output.Send(new ServerMessage { Ack = new Ack { UtteranceId = Id, DurableOffset = (ulong)frames } });
+            if (Persist!.Writer.Store.IsShared)
+            {
+                output.Send(new ServerMessage { Ack = new Ack { UtteranceId = Id, DurableOffset = (ulong)frames } });
+            }
         }
     }
 

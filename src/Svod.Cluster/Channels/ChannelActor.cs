@@ -67,7 +67,11 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
 
     private void SendStarted() => output.Send(new ServerMessage
     {
-        Started = new Started { UtteranceId = Id, FrameWidth = (uint)_width, FrameSeconds = settings.FrameSeconds },
+        Started = new Started
+        {
+            UtteranceId = Id, FrameWidth = (uint)_width, FrameSeconds = settings.FrameSeconds,
+            ResumeOffset = (ulong)_frames.Start,
+        },
     });
 
     protected override ValueTask PostStopAsync()

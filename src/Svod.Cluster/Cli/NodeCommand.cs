@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using Svod.Cluster.Node;
+using Svod.Cluster.Persistence;
 using Svod.Gpu.Demo;
 using Svod.Gpu.Models;
 
@@ -46,13 +48,20 @@ internal static class NodeCommand
             }
 
             NodeHost created;
+            var directory = Path.GetFullPath(settings.Options.Persistence.Directory);
             try
             {
-                created = new NodeHost(settings, served);
+                // Alone (no PostgreSQL), the node keeps its snapshots in a local log: restarted, it resumes them.
+                created = new NodeHost(settings, served, logs => FileSnapshotStore.Open(directory,
+                    logs?.CreateLogger<FileSnapshotStore>()));
             }
             catch (Configuration.ConfigurationException e)
             {
                 throw new CliException(e.Message);
+            }
+            catch (IOException e)
+            {
+                throw new CliException($"svod.persistence.directory {directory}: {e.Message}");
             }
 
             await using var node = created;

@@ -38,12 +38,13 @@ public sealed partial class NodeHost : IAsyncDisposable
     private long _connections;
     private int _draining;
 
-    /// <param name="store">Where channel snapshots go; null: nowhere (utterances die with the node). The node owns it
-    /// from here on and disposes it.</param>
+    /// <param name="store">Opens where channel snapshots go (given the node's loggers); null: nowhere (utterances die
+    /// with the node). The node owns the store and disposes it.</param>
     /// <param name="ownership">Which shards this node serves; null: all of them (a single node).</param>
     /// <param name="admin">What the admin endpoints show and change; null: this node alone.</param>
     public NodeHost(SvodSettings settings, IReadOnlyDictionary<string, Svod.Gpu.Models.RnntModel> models,
-        ISnapshotStore? store = null, IShardOwnership? ownership = null, IClusterAdmin? admin = null)
+        Func<ILoggerFactory?, ISnapshotStore>? store = null, IShardOwnership? ownership = null,
+        IClusterAdmin? admin = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(models);
@@ -67,10 +68,10 @@ public sealed partial class NodeHost : IAsyncDisposable
         _nodeId = options.Cluster.NodeId;
         _adminKeys = options.Security.AdminKeys;
         _admin = admin ?? new SingleNodeAdmin(this);
-        _store = store;
-        _writer = store is null
+        _store = store?.Invoke(logs);
+        _writer = _store is null
             ? null
-            : new SnapshotWriter(store, options.Persistence.SnapshotInterval, TimeProvider.System,
+            : new SnapshotWriter(_store, options.Persistence.SnapshotInterval, TimeProvider.System,
                 logs?.CreateLogger<SnapshotWriter>());
         _context = new NodeContext(_actors, _models, options.Node, _counters,
             ownership ?? new SingleNodeOwnership(options.Cluster.Shards, () => Advertised), _writer,

@@ -102,6 +102,9 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
         }
     }
 
+    /// <inheritdoc/>
+    public bool IsShared => false;
+
     public async Task<IReadOnlySet<string>> WriteAsync(IReadOnlyList<ChannelSnapshot> batch,
         CancellationToken cancellationToken)
     {

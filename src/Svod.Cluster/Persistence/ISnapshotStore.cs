@@ -8,6 +8,13 @@ namespace Svod.Cluster.Persistence;
 public interface ISnapshotStore : IAsyncDisposable
 {
     /// <summary>
+    /// True when every node a client may move an utterance to reads this store (PostgreSQL): only then are written
+    /// frames acknowledged to clients as durable, letting them drop those frames. A node's local log resumes its own
+    /// utterances after a restart, but a client that moves to another node still needs every frame.
+    /// </summary>
+    bool IsShared { get; }
+
+    /// <summary>
     /// Writes a batch in one round trip. A snapshot is skipped when its shard is not this node's at its epoch, or when
     /// the stored one already holds more frames. Returns the utterance ids skipped (the caller stops serving their
     /// shards: it has been fenced).

@@ -65,6 +65,9 @@ public sealed class PostgresSnapshotStore : ISnapshotStore
         _nodeId = nodeId;
     }
 
+    /// <inheritdoc/>
+    public bool IsShared => true;
+
     public async Task<IReadOnlySet<string>> WriteAsync(IReadOnlyList<ChannelSnapshot> batch,
         CancellationToken cancellationToken)
     {
