@@ -14,6 +14,9 @@ namespace Svod.Cluster.Persistence;
 /// </summary>
 public sealed partial class SnapshotWriter : IAsyncDisposable
 {
+    /// <summary>How often retained finals past their retention are removed.</summary>
+    private static readonly TimeSpan ExpiryInterval = TimeSpan.FromMinutes(1);
+
     private readonly ISnapshotStore _store;
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
@@ -161,6 +164,7 @@ public sealed partial class SnapshotWriter : IAsyncDisposable
     {
         using var timer = new PeriodicTimer(_interval, _time);
         var failing = false;
+        var expiredAt = _time.GetTimestamp();
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token))
@@ -168,6 +172,12 @@ public sealed partial class SnapshotWriter : IAsyncDisposable
                 try
                 {
                     await FlushAsync(_stopping.Token);
+                    if (_time.GetElapsedTime(expiredAt) >= ExpiryInterval)
+                    {
+                        expiredAt = _time.GetTimestamp();
+                        await _store.ExpireAsync(_stopping.Token);
+                    }
+
                     if (failing)
                     {
                         LogRecovered(_log);
