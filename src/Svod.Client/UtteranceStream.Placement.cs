@@ -85,7 +85,11 @@ public sealed partial class UtteranceStream
     {
         if (error.Code == ErrorCode.Unavailable)
         {
-            connection.MarkDraining();
+            if (error.NodeDraining)
+            {
+                connection.MarkDraining();
+            }
+
             Interrupt(connection, $"{connection.Endpoint.Uri} answered UNAVAILABLE: {error.Message}");
             return;
         }
@@ -197,8 +201,23 @@ public sealed partial class UtteranceStream
     private async Task PlaceAsync()
     {
         var options = _client.Options;
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
+            if (attempt > 0)
+            {
+                // A node that answered UNAVAILABLE for this utterance alone (its shard has no owner yet, or moved)
+                // is asked again, not hammered.
+                try
+                {
+                    await Task.Delay(Backoff.Delay(attempt - 1, options.ReconnectDelay, options.MaxReconnectDelay,
+                        Random.Shared.NextDouble()), _ended.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
             long since;
             string? lostBecause;
             lock (_gate)

@@ -67,7 +67,14 @@ internal sealed partial class Session
         {
             if (_draining)
             {
-                SendError(id, ErrorCode.Unavailable, "this node is shutting down; start the utterance on another node");
+                Send(new ServerMessage
+                {
+                    Error = new Error
+                    {
+                        UtteranceId = id, Code = ErrorCode.Unavailable, NodeDraining = true,
+                        Message = "this node is shutting down; start the utterance on another node",
+                    },
+                });
                 return;
             }
 

@@ -105,7 +105,14 @@ internal sealed partial class Session(WebSocket socket, NodeContext node, string
 
         foreach (var u in open)
         {
-            SendError(u.Id, ErrorCode.Unavailable, "the node shut down before this utterance finished; send it to another node");
+            Send(new ServerMessage
+            {
+                Error = new Error
+                {
+                    UtteranceId = u.Id, Code = ErrorCode.Unavailable, NodeDraining = true,
+                    Message = "the node shut down before this utterance finished; send it to another node",
+                },
+            });
             u.Actor.Tell(new ChannelMessage.ClientGone());
         }
 
