@@ -8,7 +8,7 @@ public sealed partial class SvodClient
     /// <summary>The first connected node in <paramref name="order"/> that takes new utterances, waiting for one to
     /// connect for at most <paramref name="patience"/>; null when none did.</summary>
     /// <exception cref="SvodException">every node has refused this client (its credentials).</exception>
-    internal async Task<NodeConnection?> WaitForConnectionAsync(int[] order, TimeSpan patience,
+    internal async Task<NodeConnection?> WaitForConnectionAsync(int[] order, int preferred, TimeSpan patience,
         CancellationToken cancellationToken)
     {
         var since = Stopwatch.GetTimestamp();
@@ -16,16 +16,38 @@ public sealed partial class SvodClient
         {
             // Read before looking, so that a node connecting in between still wakes this wait.
             var connected = Volatile.Read(ref _connected).Task;
+            var endpoints = Volatile.Read(ref _endpoints);
+            // The shard's owner, when known, for a while: any other node would only redirect there. After that,
+            // any node (the owner may be gone, and its successor unknown yet).
+            if (preferred >= 0 && Stopwatch.GetElapsedTime(since) < Options.ConnectTimeout)
+            {
+                if (endpoints[preferred].Current is { Accepts: true } owner)
+                {
+                    return owner;
+                }
+
+                try
+                {
+                    await connected.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // look again
+                }
+
+                continue;
+            }
+
             Error? refusal = null;
             var refused = 0;
             foreach (var i in order)
             {
-                if (_endpoints[i].Refusal is { } r)
+                if (endpoints[i].Refusal is { } r)
                 {
                     refusal = r;
                     refused++;
                 }
-                else if (_endpoints[i].Current is { Accepts: true } connection)
+                else if (endpoints[i].Current is { Accepts: true } connection)
                 {
                     return connection;
                 }
@@ -54,8 +76,42 @@ public sealed partial class SvodClient
     }
 
     /// <summary>Each node in <paramref name="order"/> with what happened to it last, for error messages.</summary>
-    internal string DescribeNodes(IEnumerable<int> order) =>
-        string.Join("; ", order.Select(i => $"{_endpoints[i].Uri} ({_endpoints[i].State})"));
+    internal string DescribeNodes(IEnumerable<int> order)
+    {
+        var endpoints = Volatile.Read(ref _endpoints);
+        return string.Join("; ", order.Select(i => $"{endpoints[i].Uri} ({endpoints[i].State})"));
+    }
+
+    /// <summary>The endpoint of <paramref name="node"/> (a stream URL a shard map or a Redirect named), added and
+    /// connecting in the background if this client did not know it.</summary>
+    internal int EndpointIndex(Uri node)
+    {
+        node = Normalize(node);
+        lock (_endpointsGate)
+        {
+            var endpoints = _endpoints;
+            for (var i = 0; i < endpoints.Length; i++)
+            {
+                if (endpoints[i].Uri == node)
+                {
+                    return i;
+                }
+            }
+
+            var added = new NodeEndpoint(this, node, Options);
+            Volatile.Write(ref _endpoints, [.. endpoints, added]);
+            if (!_closing.IsCancellationRequested)
+            {
+                added.Run(null, _closing.Token);
+            }
+
+            return endpoints.Length;
+        }
+    }
+
+    /// <summary>A node URL as the client keys it: no trailing slash difference, default path /v1/stream.</summary>
+    private static Uri Normalize(Uri node) =>
+        node.AbsolutePath is "" or "/" ? new UriBuilder(node) { Path = "/v1/stream" }.Uri : node;
 
     /// <summary>Wakes every utterance waiting for a node.</summary>
     internal void OnConnected()
@@ -105,6 +161,10 @@ public sealed partial class SvodClient
                 break;
             case ServerMessage.KindOneofCase.Error when Find(message.Error.UtteranceId) is { } s:
                 s.OnError(connection, message.Error);
+                break;
+            case ServerMessage.KindOneofCase.Redirect when Find(message.Redirect.UtteranceId) is { } s &&
+                                                          Uri.TryCreate(message.Redirect.Owner, UriKind.Absolute, out var owner):
+                s.OnRedirect(connection, EndpointIndex(owner), message.Redirect.Owner);
                 break;
         }
     }

@@ -12,8 +12,11 @@ namespace Svod.Client;
 /// </summary>
 public sealed partial class SvodClient : IAsyncDisposable
 {
-    private readonly NodeEndpoint[] _endpoints;
+    private readonly Lock _endpointsGate = new();
     private readonly Uri[] _nodes;
+    // Copy-on-write, appended to when a shard map or a Redirect names a node not given to ConnectAsync: indexes stay.
+    private NodeEndpoint[] _endpoints;
+    private ShardRoutes? _routes;
     private readonly ConcurrentDictionary<string, UtteranceStream> _utterances = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closing = new();
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -64,7 +67,7 @@ public sealed partial class SvodClient : IAsyncDisposable
             throw new ArgumentException($"a node is listed twice: {string.Join(", ", nodes)}", nameof(nodes));
         }
 
-        var client = new SvodClient([.. nodes], options ?? new SvodClientOptions());
+        var client = new SvodClient([.. nodes.Select(Normalize)], options ?? new SvodClientOptions());
         var attempts = await Task.WhenAll(client._endpoints.Select(e => e.ConnectFirstAsync(cancellationToken)))
             .ConfigureAwait(false);
         if (cancellationToken.IsCancellationRequested || attempts.All(a => a.Connection is null))
@@ -86,6 +89,10 @@ public sealed partial class SvodClient : IAsyncDisposable
             client._endpoints[i].Run(attempts[i].Connection, client._closing.Token);
         }
 
+        // A cluster answers which node owns which shard: utterances go straight to their owners.
+        var reachable = attempts.Select((a, i) => (a.Connection, i)).First(a => a.Connection is not null).i;
+        client._routes = await ShardRoutes.FetchAsync(client._nodes[reachable], client.Options, cancellationToken)
+            .ConfigureAwait(false);
         return client;
     }
 
@@ -103,7 +110,8 @@ public sealed partial class SvodClient : IAsyncDisposable
         options = options?.Clone() ?? new StreamOptions();
         options.Encoding = Options.Encoding;
         var start = new Start { UtteranceId = utteranceId, Model = model, Options = options };
-        var stream = new UtteranceStream(this, start, NodeRanking.Order(utteranceId, _nodes));
+        var stream = new UtteranceStream(this, start, NodeRanking.Order(utteranceId, _nodes),
+            _routes?.OwnerOf(utteranceId) is { } owner ? EndpointIndex(owner) : -1);
         if (!_utterances.TryAdd(utteranceId, stream))
         {
             throw new InvalidOperationException($"utterance {utteranceId} is already open on this client");

@@ -64,6 +64,13 @@ public sealed partial class UtteranceStream
             {
                 return;
             }
+
+            // A resumed utterance whose final was kept ends before it went live: it started, and is done.
+            if (_first is null && _placement?.Started.Task is { IsCompletedSuccessfully: true } started)
+            {
+                _first = started.Result;
+                _started.TrySetResult(started.Result);
+            }
         }
 
         End(null);
@@ -97,7 +104,34 @@ public sealed partial class UtteranceStream
         End(new SvodException(error.Code, error.Message, UtteranceId), connection);
     }
 
-    internal void OnConnectionLost(NodeConnection connection, string reason) => Interrupt(connection, reason);
+    internal void OnConnectionLost(NodeConnection connection, string reason)
+    {
+        lock (_gate)
+        {
+            if (_placement?.Connection == connection)
+            {
+                _preferred = -1; // its owner is gone: whoever takes the shard will be found by asking around
+            }
+        }
+
+        Interrupt(connection, reason);
+    }
+
+    /// <summary>The node does not own the utterance's shard: move it to <paramref name="owner"/>.</summary>
+    internal void OnRedirect(NodeConnection connection, int owner, string address)
+    {
+        lock (_gate)
+        {
+            if (_placement?.Connection != connection)
+            {
+                return;
+            }
+
+            _preferred = owner;
+        }
+
+        Interrupt(connection, $"{connection.Endpoint.Uri} redirected it to {address}");
+    }
 
     /// <summary>Ends the utterance: <see cref="Results"/> completes, with <paramref name="error"/> if given. With
     /// <paramref name="placedOn"/>, only if the utterance is still placed there. False if it did not end it.</summary>
@@ -220,6 +254,7 @@ public sealed partial class UtteranceStream
 
             long since;
             string? lostBecause;
+            int preferred;
             lock (_gate)
             {
                 if (_done)
@@ -229,12 +264,13 @@ public sealed partial class UtteranceStream
 
                 since = _cutOffAt;
                 lostBecause = _lostBecause;
+                preferred = _preferred;
             }
 
             NodeConnection? connection;
             try
             {
-                connection = await _client.WaitForConnectionAsync(_nodeOrder,
+                connection = await _client.WaitForConnectionAsync(_nodeOrder, preferred,
                     options.ReconnectTimeout - Stopwatch.GetElapsedTime(since), _ended.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -269,7 +305,13 @@ public sealed partial class UtteranceStream
 
             try
             {
-                await connection.SendAsync(_start, _ended.Token).ConfigureAwait(false);
+                bool resume;
+                lock (_gate)
+                {
+                    resume = _first is not null;
+                }
+
+                await connection.SendAsync(resume ? _resume : _start, _ended.Token).ConfigureAwait(false);
                 var started = await placement.Started.Task.WaitAsync(options.StartTimeout, _ended.Token)
                     .ConfigureAwait(false);
                 if (await GoLiveAsync(placement, started).ConfigureAwait(false))

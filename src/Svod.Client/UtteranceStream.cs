@@ -15,6 +15,7 @@ public sealed partial class UtteranceStream
 {
     private readonly SvodClient _client;
     private readonly ClientMessage _start;
+    private readonly ClientMessage _resume;
     private readonly int[] _nodeOrder;
     private readonly FrameEncoding _encoding;
     private readonly Lock _gate = new();
@@ -31,11 +32,17 @@ public sealed partial class UtteranceStream
     private int _replays;
     private bool _finalizing;
     private bool _done;
+    // The endpoint of the node that owns the utterance's shard, as a shard map or a Redirect said; -1 when unknown.
+    private int _preferred;
 
-    internal UtteranceStream(SvodClient client, Start start, int[] nodeOrder)
+    internal UtteranceStream(SvodClient client, Start start, int[] nodeOrder, int owner)
     {
         _client = client;
+        _preferred = owner;
         _start = new ClientMessage { Start = start };
+        var resume = start.Clone();
+        resume.Resume = true;
+        _resume = new ClientMessage { Start = resume };
         _nodeOrder = nodeOrder;
         _encoding = start.Options.Encoding;
         UtteranceId = start.UtteranceId;

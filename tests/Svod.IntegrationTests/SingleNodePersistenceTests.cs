@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Svod.Client;
+using Svod.Client.Protocol;
 using Svod.Gpu.Demo;
 
 using static Svod.IntegrationTests.StreamingHarness;
@@ -49,9 +50,15 @@ public sealed class SingleNodePersistenceTests
             Assert.Equal(total - sent, Frames(await node.StatsAsync()));
             Assert.All(streams, s => Assert.True(s.Replays >= 1, $"{s.UtteranceId} was not replayed"));
 
-            // A finished utterance started again gets its retained final at once, with no frames.
+            // A finished utterance resumed (a client that never got its final) gets the retained final at once, with no
+            // frames; a new utterance under a used id starts afresh (the transcribe test reuses file names).
+            await WaitUntilAsync(async () => Snapshots(await node.StatsAsync(), "completed") >= utterances.Length,
+                "every final kept");
             await using var again = await RawConnection.OpenAsync(node.StreamUri);
-            await again.StartAsync(utterances[0].Id);
+            await again.SendAsync(new ClientMessage
+            {
+                Start = new Start { UtteranceId = utterances[0].Id, Model = DemoModel.Name, Resume = true },
+            });
             var final = await again.FinalOf(utterances[0].Id).WaitAsync(Patience);
             Assert.True(final.EndOfUtterance);
             AssertMatches(expected[utterances[0].Id], final, utterances[0].Id);

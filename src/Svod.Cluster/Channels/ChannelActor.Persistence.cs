@@ -33,6 +33,17 @@ public sealed partial class ChannelActor
         }
 
         var store = persist.Writer.Store;
+        if (!settings.Resume)
+        {
+            // A new utterance: an earlier one under the same id must neither resume nor block its snapshots.
+            if (await store.ReadAsync(Id, cancellationToken) is not null)
+            {
+                await store.DeleteAsync(Id, persist.Shard, persist.Epoch, cancellationToken);
+            }
+
+            return false;
+        }
+
         if (await store.ReadFinalAsync(Id, cancellationToken) is { } final)
         {
             SendStarted();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Svod.Cluster.Node;
+using Svod.Cluster.Configuration;
 using Svod.Cluster.Persistence;
 using Svod.Gpu.Demo;
 using Svod.Gpu.Models;
@@ -47,38 +48,123 @@ internal static class NodeCommand
                 served[spec[..at]] = ModelSource.Load(spec[(at + 1)..], settings);
             }
 
-            NodeHost created;
-            var directory = Path.GetFullPath(settings.Options.Persistence.Directory);
-            try
-            {
-                // Alone (no PostgreSQL), the node keeps its snapshots in a local log: restarted, it resumes them.
-                created = new NodeHost(settings, served, logs => FileSnapshotStore.Open(directory,
-                    logs?.CreateLogger<FileSnapshotStore>()));
-            }
-            catch (Configuration.ConfigurationException e)
-            {
-                throw new CliException(e.Message);
-            }
-            catch (IOException e)
-            {
-                throw new CliException($"svod.persistence.directory {directory}: {e.Message}");
-            }
-
-            await using var node = created;
-            try
-            {
-                await node.StartAsync(cancellationToken);
-            }
-            catch (IOException e)
-            {
-                throw new CliException($"cannot listen on {settings.Options.Node.Urls}: {e.Message}");
-            }
-
-            Console.Out.WriteLine($"svod node listening on {string.Join(", ", node.Urls)} " +
-                $"(models: {string.Join(", ", served.Keys.Order())})");
-            await node.WaitForShutdownAsync(cancellationToken);
-            return ExitCodes.Ok;
+            return settings.Options.Cluster.Postgres.Length == 0
+                ? await RunAloneAsync(settings, served, cancellationToken)
+                : await RunInClusterAsync(settings, served, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>No PostgreSQL: the node owns every shard and keeps its snapshots in a local log, from which a restart
+    /// resumes them.</summary>
+    private static async Task<int> RunAloneAsync(SvodSettings settings, Dictionary<string, RnntModel> served,
+        CancellationToken cancellationToken)
+    {
+        var directory = Path.GetFullPath(settings.Options.Persistence.Directory);
+        await using var node = Create(settings, () => new NodeHost(settings, served,
+            logs => FileSnapshotStore.Open(directory, logs?.CreateLogger<FileSnapshotStore>())), directory);
+        await ListenAsync(node, settings, served, cancellationToken);
+        await node.WaitForShutdownAsync(cancellationToken);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// A member of a cluster: joins once it listens; on SIGTERM, Ctrl+C or <c>svod cluster leave</c> it leaves
+    /// gracefully (its shards are handed off with their snapshots), then drains its connections and exits 0.
+    /// </summary>
+    private static async Task<int> RunInClusterAsync(SvodSettings settings, Dictionary<string, RnntModel> served,
+        CancellationToken cancellationToken)
+    {
+        var options = settings.Options;
+        options.Cluster.Advertise = Advertised(options);
+        var nodeId = options.Cluster.NodeId.Length > 0 ? options.Cluster.NodeId : new Uri(options.Cluster.Advertise).Authority;
+        options.Cluster.NodeId = nodeId;
+        using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+        ClusterNode opened;
+        try
+        {
+            opened = await ClusterNode.OpenAsync(options.Cluster, nodeId, options.Cluster.Advertise, logs,
+                cancellationToken);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or ArgumentException or InvalidOperationException)
+        {
+            throw new CliException($"svod.cluster.postgres: cannot use the cluster database: {e.Message}");
+        }
+
+        await using var cluster = opened;
+        await using var node = Create(settings, () => new NodeHost(settings, served, _ => cluster.CreateStore(),
+            cluster, cluster), null);
+        await ListenAsync(node, settings, served, cancellationToken);
+        try
+        {
+            await cluster.StartAsync(node, cancellationToken);
+        }
+        catch (ConfigurationException e)
+        {
+            throw new CliException(e.Message);
+        }
+
+        Console.Out.WriteLine($"svod node {nodeId} joined the cluster as {options.Cluster.Advertise}");
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var registration = cancellationToken.Register(() => stop.TrySetResult());
+        var why = await Task.WhenAny(stop.Task, cluster.LeaveRequested);
+        Console.Out.WriteLine(why == stop.Task
+            ? $"svod node {nodeId} leaving the cluster"
+            : $"svod node {nodeId} leaving the cluster: {await cluster.LeaveRequested}");
+        await cluster.LeaveAsync(options.Cluster.HandoffTimeout + options.Cluster.FailureTimeout);
+        return ExitCodes.Ok;
+    }
+
+    private static NodeHost Create(SvodSettings settings, Func<NodeHost> create, string? directory)
+    {
+        try
+        {
+            return create();
+        }
+        catch (ConfigurationException e)
+        {
+            throw new CliException(e.Message);
+        }
+        catch (IOException e) when (directory is not null)
+        {
+            throw new CliException($"svod.persistence.directory {directory}: {e.Message}");
+        }
+    }
+
+    private static async Task ListenAsync(NodeHost node, SvodSettings settings, Dictionary<string, RnntModel> served,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await node.StartAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new CliException($"cannot listen on {settings.Options.Node.Urls}: {e.Message}");
+        }
+
+        Console.Out.WriteLine($"svod node listening on {string.Join(", ", node.Urls)} " +
+            $"(models: {string.Join(", ", served.Keys.Order())})");
+    }
+
+    /// <summary>The stream URL clients reach this node at: <c>svod.cluster.advertise</c>, else the first URL it
+    /// listens on, which must then name a host and a port.</summary>
+    private static string Advertised(SvodOptions options)
+    {
+        if (options.Cluster.Advertise.Length > 0)
+        {
+            return ServerOptions.StreamUri(options.Cluster.Advertise).ToString();
+        }
+
+        var first = options.Node.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
+        if (!Uri.TryCreate(first.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0",
+                StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Host is "0.0.0.0" or "[::]" || uri.Port == 0)
+        {
+            throw new CliException(
+                $"svod.cluster.advertise is empty and {first} names no host and port clients can reach: set " +
+                "svod.cluster.advertise (e.g. ws://10.0.0.5:5080) or listen on a concrete address");
+        }
+
+        return ServerOptions.StreamUri(first).ToString();
     }
 }

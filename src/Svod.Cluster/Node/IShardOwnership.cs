@@ -20,15 +20,17 @@ public interface IShardOwnership
     ShardMapView Map { get; }
 }
 
-/// <summary>The shard map clients route by: owner address and epoch per shard (null address: unowned).</summary>
-public sealed record ShardMapView(long Version, IReadOnlyList<(string? Address, long Epoch)> Shards);
+/// <summary>The shard map clients route by: owner address and epoch per shard (null address: unowned).
+/// <paramref name="Cluster"/> false: a node alone, whose map only says it owns everything (clients given several
+/// independent nodes spread utterances over them instead).</summary>
+public sealed record ShardMapView(long Version, IReadOnlyList<(string? Address, long Epoch)> Shards, bool Cluster = true);
 
 /// <summary>A node alone: it owns every shard at epoch 1; its address is known once it listens.</summary>
 public sealed class SingleNodeOwnership(int shardCount, Func<string> address) : IShardOwnership
 {
     public int ShardCount => shardCount;
 
-    public ShardMapView Map => new(1, [.. Enumerable.Repeat<(string?, long)>((address(), 1), shardCount)]);
+    public ShardMapView Map => new(1, [.. Enumerable.Repeat<(string?, long)>((address(), 1), shardCount)], Cluster: false);
 
     public bool TryServe(int shard, out long epoch)
     {

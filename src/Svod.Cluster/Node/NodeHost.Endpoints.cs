@@ -26,6 +26,7 @@ public sealed partial class NodeHost
                 w.WriteNumber("fenced", snapshots.Fenced);
                 w.WriteNumber("failures", snapshots.Failures);
                 w.WriteNumber("dirty", snapshots.Dirty);
+                w.WriteNumber("completed", snapshots.Completed);
                 w.WriteNumber("last_batch_ms", Math.Round(snapshots.LastBatch.TotalMilliseconds, 3));
                 w.WriteEndObject();
             }
@@ -58,8 +59,9 @@ public sealed partial class NodeHost
     }
 
     /// <summary>
-    /// <c>/v1/shards</c>: the map clients route by. <c>{"version": V, "shards": N, "owners": [{"address": A, "epoch": E},
-    /// ...]}</c>, one entry per shard in shard order; the address is null while a shard has no owner.
+    /// <c>/v1/shards</c>: the map clients route by. <c>{"version": V, "cluster": C, "shards": N, "owners": [{"address": A,
+    /// "epoch": E}, ...]}</c>, one entry per shard in shard order; the address is null while a shard has no owner;
+    /// <c>cluster</c> is false for a node alone.
     /// </summary>
     private string ShardsJson()
     {
@@ -69,6 +71,7 @@ public sealed partial class NodeHost
         {
             w.WriteStartObject();
             w.WriteNumber("version", map.Version);
+            w.WriteBoolean("cluster", map.Cluster);
             w.WriteNumber("shards", map.Shards.Count);
             w.WriteStartArray("owners");
             foreach (var (address, epoch) in map.Shards)

@@ -58,6 +58,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         NodeTls.Configure(builder.WebHost, options.Node.Tls, urls);
         // Kestrel waits this long for connections to end on shutdown; the drain ends them before it gives up.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = _drainTimeout + TimeSpan.FromSeconds(5));
+        builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -142,6 +143,29 @@ public sealed partial class NodeHost : IAsyncDisposable
 
         return counts;
     }
+
+    /// <summary>Sends every open utterance of <paramref name="shard"/> to <paramref name="owner"/> (or tells it
+    /// UNAVAILABLE when no owner is known) and stops its actors; their snapshots stay for the new owner.</summary>
+    public void StopShard(int shard, (string Address, long Epoch)? owner)
+    {
+        foreach (var session in _sessions.Values)
+        {
+            session.StopShard(shard, owner, $"shard {shard} moved to another node; send the utterance again");
+        }
+    }
+
+    /// <summary>The node may serve nothing now (its lease is gone): every open utterance is told UNAVAILABLE.</summary>
+    public void StopAllShards(string reason)
+    {
+        foreach (var session in _sessions.Values)
+        {
+            session.StopShard(-1, null, $"{reason}; send the utterance again");
+        }
+    }
+
+    /// <summary>Writes every dirty channel's snapshot now (a hand-off does, before it lets the shard go).</summary>
+    public Task FlushSnapshotsAsync(CancellationToken cancellationToken) =>
+        _writer?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>Stops the node as SIGTERM does (drain, then exit).</summary>
     public void RequestShutdown() => _app.Lifetime.StopApplication();

@@ -88,8 +88,9 @@ internal sealed partial class Session
                 ? new ChannelPersistence(writer, shard, epoch, node.FinalRetention)
                 : null;
             var settings = new ChannelSettings(id, served.Model, start.Options ?? new StreamOptions(),
-                (float)options.FrameSeconds, options.IdleTimeout, persistence);
-            var utterance = new Utterance(this, id, served.Model.Dims.EncoderDim, start.Options?.Encoding ?? FrameEncoding.F32);
+                (float)options.FrameSeconds, options.IdleTimeout, persistence, start.Resume);
+            var utterance = new Utterance(this, id, shard, served.Model.Dims.EncoderDim,
+                start.Options?.Encoding ?? FrameEncoding.F32);
             utterance.Actor = node.Actors.Spawn($"{connectionId}/{id}", () => new ChannelActor(settings, served.Pool, utterance));
             _utterances[id] = utterance;
             _ = utterance.Actor.Completion.ContinueWith(_ => Forget(utterance), TaskScheduler.Default);

@@ -11,7 +11,8 @@ internal sealed partial class Session
     /// backpressure (received, not yet decoded or dropped). Once closed, whatever it still held is given back at once,
     /// so frames left in a stopped actor's mailbox never count against the connection.
     /// </summary>
-    private sealed class Utterance(Session session, string id, int width, FrameEncoding encoding) : IUtteranceOutput
+    private sealed class Utterance(Session session, string id, int shard, int width, FrameEncoding encoding)
+        : IUtteranceOutput
     {
         private readonly Lock _gate = new();
         private long _held;
@@ -20,6 +21,8 @@ internal sealed partial class Session
         public ActorRef<ChannelMessage> Actor { get; set; } = null!;
 
         public string Id => id;
+
+        public int Shard => shard;
 
         public int Width => width;
 

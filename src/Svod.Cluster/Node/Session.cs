@@ -40,6 +40,28 @@ internal sealed partial class Session(WebSocket socket, NodeContext node, string
 
     public void Send(ServerMessage message) => _outbox.Writer.TryWrite(message);
 
+    /// <summary>
+    /// The node no longer serves <paramref name="shard"/>: each open utterance of it is sent to
+    /// <paramref name="owner"/> (Redirect) or told UNAVAILABLE, and its actor stops without forgetting its snapshot,
+    /// from which the new owner resumes it. <paramref name="shard"/> -1 means every shard.
+    /// </summary>
+    public void StopShard(int shard, (string Address, long Epoch)? owner, string reason)
+    {
+        Utterance[] moving;
+        lock (_gate)
+        {
+            moving = [.. _utterances.Values.Where(u => shard < 0 || u.Shard == shard)];
+        }
+
+        foreach (var u in moving)
+        {
+            Send(owner is { } o
+                ? new ServerMessage { Redirect = new Redirect { UtteranceId = u.Id, Owner = o.Address, Epoch = (ulong)o.Epoch } }
+                : new ServerMessage { Error = new Error { UtteranceId = u.Id, Code = ErrorCode.Unavailable, Message = reason } });
+            u.Actor.Tell(new ChannelMessage.ClientGone()); // silent: the client has been told
+        }
+    }
+
     /// <summary>Ids of the utterances open on this connection now.</summary>
     public string[] OpenUtterances()
     {

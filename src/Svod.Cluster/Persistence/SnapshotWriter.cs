@@ -24,11 +24,13 @@ public sealed partial class SnapshotWriter : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ActorRef<ChannelMessage>> _dirty = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<Func<CancellationToken, Task>> _after = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
     private readonly Task _loop;
     private long _batches;
     private long _snapshots;
     private long _fenced;
     private long _failures;
+    private long _operations;
     private long _lastBatchTicks;
 
     public SnapshotWriter(ISnapshotStore store, TimeSpan interval, TimeProvider? time = null, ILogger? log = null)
@@ -44,7 +46,7 @@ public sealed partial class SnapshotWriter : IAsyncDisposable
 
     public SnapshotWriterStats Stats => new(Interlocked.Read(ref _batches), Interlocked.Read(ref _snapshots),
         Interlocked.Read(ref _fenced), Interlocked.Read(ref _failures),
-        TimeSpan.FromTicks(Interlocked.Read(ref _lastBatchTicks)), _dirty.Count);
+        TimeSpan.FromTicks(Interlocked.Read(ref _lastBatchTicks)), _dirty.Count, Interlocked.Read(ref _operations));
 
     /// <summary>The actor has decoded frames since its last snapshot.</summary>
     public void MarkDirty(string utteranceId, ActorRef<ChannelMessage> actor) => _dirty[utteranceId] = actor;
@@ -80,10 +82,25 @@ public sealed partial class SnapshotWriter : IAsyncDisposable
         }
 
         _stopping.Dispose();
+        _flushing.Dispose();
     }
 
     /// <summary>One batch now (the loop calls it every interval; a hand-off calls it to flush a shard).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        // One batch at a time: queued finals and deletions run once, in order.
+        await _flushing.WaitAsync(cancellationToken);
+        try
+        {
+            await FlushOnceAsync(cancellationToken);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private async Task FlushOnceAsync(CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         var taken = _dirty.ToArray();
@@ -141,6 +158,7 @@ public sealed partial class SnapshotWriter : IAsyncDisposable
         {
             await operation(cancellationToken);
             _after.TryDequeue(out _);
+            Interlocked.Increment(ref _operations);
         }
 
         Interlocked.Increment(ref _batches);
@@ -215,5 +233,6 @@ public sealed partial class SnapshotWriter : IAsyncDisposable
 }
 
 /// <summary>What <c>/v1/stats</c> shows of a node's snapshot writer.</summary>
+/// <param name="Completed">Finals kept and deletions done (after their batches).</param>
 public sealed record SnapshotWriterStats(long Batches, long Snapshots, long Fenced, long Failures, TimeSpan LastBatch,
-    int Dirty);
+    int Dirty, long Completed);
