@@ -35,12 +35,9 @@ public sealed partial class ChannelActor
         var store = persist.Writer.Store;
         if (!settings.Resume)
         {
-            // A new utterance: an earlier one under the same id must neither resume nor block its snapshots.
-            if (await store.ReadAsync(Id, cancellationToken) is not null)
-            {
-                await store.DeleteAsync(Id, persist.Shard, persist.Epoch, cancellationToken);
-            }
-
+            // A new utterance: an earlier one under the same id must neither resume (snapshot, retained final) nor
+            // block its snapshots.
+            await store.DeleteAsync(Id, persist.Shard, persist.Epoch, cancellationToken);
             return false;
         }
 

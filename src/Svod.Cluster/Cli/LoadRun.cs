@@ -19,6 +19,7 @@ internal sealed class LoadRun(SvodClient[] clients, string model, IReadOnlyList<
     private int _errors;
     private int _ok;
     private int _total;
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
     private int _sequence;
 
     public sealed record Utterance(float[] Frames, string ExpectedText);
@@ -48,7 +49,8 @@ internal sealed class LoadRun(SvodClient[] clients, string model, IReadOnlyList<
 
     private async Task StreamOneAsync(SvodClient client, Utterance utterance, CancellationToken cancellationToken)
     {
-        var id = $"load-{Interlocked.Increment(ref _sequence)}";
+        // Unique across runs too: a node resumes or forgets what it keeps under an id, and a reused one is a new utterance.
+        var id = $"load-{_run}-{Interlocked.Increment(ref _sequence)}";
         try
         {
             var stream = await client.StartAsync(id, model, cancellationToken: cancellationToken);

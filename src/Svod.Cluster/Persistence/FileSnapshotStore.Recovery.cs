@@ -103,6 +103,7 @@ public sealed partial class FileSnapshotStore
                 break;
             case RecordKind.Delete:
                 Remove(_snapshots, record.Id);
+                Remove(_finals, record.Id);
                 break;
             default:
                 throw new InvalidOperationException($"record kind {record.Kind} passed the decoder");

@@ -223,15 +223,16 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_snapshots.ContainsKey(utteranceId))
+            if (!_snapshots.ContainsKey(utteranceId) && !_finals.ContainsKey(utteranceId))
             {
-                return;
+                return; // nothing to forget: no write, no fsync
             }
 
             ResetBuffer();
             EncodeRecord(_buffer, RecordKind.Delete, utteranceId, shard, epoch, 0, default);
             AppendBuffer();
             Remove(_snapshots, utteranceId);
+            Remove(_finals, utteranceId);
             CompactIfMostlyDead();
         }
         finally

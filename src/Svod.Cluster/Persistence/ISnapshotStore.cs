@@ -34,7 +34,8 @@ public interface ISnapshotStore : IAsyncDisposable
     /// <summary>A retained, unexpired final, or null.</summary>
     Task<byte[]?> ReadFinalAsync(string utteranceId, CancellationToken cancellationToken);
 
-    /// <summary>The utterance was cancelled or failed: its snapshot is deleted (fenced like a write).</summary>
+    /// <summary>Forgets the utterance: its snapshot and its retained final are deleted (fenced like a write). For an
+    /// utterance cancelled or abandoned, and before a new utterance that reuses an id.</summary>
     Task DeleteAsync(string utteranceId, int shard, long epoch, CancellationToken cancellationToken);
 
     /// <summary>Removes finals past their retention; returns how many.</summary>

@@ -44,8 +44,11 @@ public sealed class PostgresSnapshotStore : ISnapshotStore
         """;
 
     private const string DeleteSql = """
-        DELETE FROM svod.snapshots d USING svod.shards s
-        WHERE d.utterance_id = $1 AND s.shard_id = $2 AND s.epoch = $3 AND s.owner = $4
+        WITH owned AS (
+            SELECT shard_id FROM svod.shards WHERE shard_id = $2 AND epoch = $3 AND owner = $4),
+        forgotten AS (
+            DELETE FROM svod.finals WHERE utterance_id = $1 AND EXISTS (SELECT FROM owned))
+        DELETE FROM svod.snapshots WHERE utterance_id = $1 AND EXISTS (SELECT FROM owned)
         """;
 
     private const string ReadSql = "SELECT shard_id, epoch, frames, state FROM svod.snapshots WHERE utterance_id = $1";

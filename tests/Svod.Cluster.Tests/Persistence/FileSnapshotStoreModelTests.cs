@@ -154,7 +154,11 @@ public sealed class FileSnapshotStoreModelTests
             _finals[id] = (result, time.GetUtcNow() + retention);
         }
 
-        public void Delete(string id) => Snapshots.Remove(id);
+        public void Delete(string id)
+        {
+            Snapshots.Remove(id);
+            _finals.Remove(id); // forgetting an utterance drops its retained final too
+        }
 
         public byte[]? ReadFinal(string id) =>
             _finals.TryGetValue(id, out var final) && final.Expires > time.GetUtcNow() ? final.Result : null;

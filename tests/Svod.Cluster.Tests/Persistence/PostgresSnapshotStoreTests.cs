@@ -209,7 +209,7 @@ public sealed class PostgresSnapshotStoreTests(PostgresFixture postgres, ITestOu
     }
 
     [Fact]
-    public async Task Delete_removes_the_snapshot_only_while_the_shard_is_ours_at_that_epoch()
+    public async Task Delete_forgets_the_snapshot_and_the_final_only_while_the_shard_is_ours_at_that_epoch()
     {
         await using var db = await MigratedDatabaseAsync();
         if (db is null)
@@ -228,6 +228,13 @@ public sealed class PostgresSnapshotStoreTests(PostgresFixture postgres, ITestOu
 
         await store.DeleteAsync("u", 1, 5, _none);
         Assert.Null(await store.ReadAsync("u", _none));
+
+        // Forgetting an utterance drops its retained final too (a new utterance may reuse the id).
+        Assert.True(await store.CompleteAsync("v", 1, 5, [1, 2, 3], TimeSpan.FromMinutes(1), _none));
+        await store.DeleteAsync("v", 1, 4, _none);
+        Assert.NotNull(await store.ReadFinalAsync("v", _none));
+        await store.DeleteAsync("v", 1, 5, _none);
+        Assert.Null(await store.ReadFinalAsync("v", _none));
     }
 
     [Fact]
