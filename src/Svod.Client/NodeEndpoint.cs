@@ -11,11 +11,16 @@ namespace Svod.Client;
 internal sealed class NodeEndpoint(SvodClient client, Uri uri, SvodClientOptions options)
 {
     private NodeConnection? _current;
+    private bool _failed;
     private Error? _refusal;
     private string _state = "not connected yet";
     private Task _loop = Task.CompletedTask;
 
     public Uri Uri => uri;
+
+    /// <summary>True after the node's connection was lost, or an attempt failed, until it is connected again: not a
+    /// node to wait for.</summary>
+    public bool IsDown => Current is null && Volatile.Read(ref _failed);
 
     /// <summary>The open connection, or null while the node is down.</summary>
     public NodeConnection? Current => Volatile.Read(ref _current);
@@ -38,6 +43,7 @@ internal sealed class NodeEndpoint(SvodClient client, Uri uri, SvodClientOptions
         }
         catch (Exception e)
         {
+            Volatile.Write(ref _failed, true);
             Volatile.Write(ref _state, $"cannot connect: {e.Message}");
             return (null, e);
         }
@@ -80,6 +86,7 @@ internal sealed class NodeEndpoint(SvodClient client, Uri uri, SvodClientOptions
 
     private void Publish(NodeConnection connection)
     {
+        Volatile.Write(ref _failed, false);
         Volatile.Write(ref _state, "connected");
         Volatile.Write(ref _current, connection);
         client.OnConnected();
@@ -99,6 +106,7 @@ internal sealed class NodeEndpoint(SvodClient client, Uri uri, SvodClientOptions
                 }
 
                 var ended = await connection.ReadAsync(client).ConfigureAwait(false);
+                Volatile.Write(ref _failed, true);
                 Volatile.Write(ref _current, null);
                 Volatile.Write(ref _state, ended);
                 connection.Dispose();
@@ -137,6 +145,7 @@ internal sealed class NodeEndpoint(SvodClient client, Uri uri, SvodClientOptions
             catch (Exception e)
             {
                 // Whatever the failure, this loop is the node's only way back: note it and try again.
+                Volatile.Write(ref _failed, true);
                 Volatile.Write(ref _state, $"cannot connect: {e.Message}");
                 continue;
             }

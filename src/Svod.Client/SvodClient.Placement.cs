@@ -19,7 +19,7 @@ public sealed partial class SvodClient
             var endpoints = Volatile.Read(ref _endpoints);
             // The shard's owner, when known, for a while: any other node would only redirect there. After that,
             // any node (the owner may be gone, and its successor unknown yet).
-            if (preferred >= 0 && Stopwatch.GetElapsedTime(since) < Options.ConnectTimeout)
+            if (preferred >= 0 && Stopwatch.GetElapsedTime(since) < Options.ConnectTimeout && !endpoints[preferred].IsDown)
             {
                 if (endpoints[preferred].Current is { Accepts: true } owner)
                 {

@@ -243,8 +243,10 @@ public sealed partial class UtteranceStream
                 // is asked again, not hammered.
                 try
                 {
-                    await Task.Delay(Backoff.Delay(attempt - 1, options.ReconnectDelay, options.MaxReconnectDelay,
-                        Random.Shared.NextDouble()), _ended.Token).ConfigureAwait(false);
+                    // At most a second apart: a shard's new owner is usually named within a few seconds.
+                    var most = options.MaxReconnectDelay < TimeSpan.FromSeconds(1) ? options.MaxReconnectDelay : TimeSpan.FromSeconds(1);
+                    await Task.Delay(Backoff.Delay(attempt - 1, options.ReconnectDelay, most, Random.Shared.NextDouble()),
+                        _ended.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

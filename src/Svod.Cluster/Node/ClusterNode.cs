@@ -208,7 +208,14 @@ public sealed partial class ClusterNode : IShardOwnership, IClusterAdmin, IAsync
         try
         {
             var shards = await ClusterDirectory.ReadShardsAsync(Database, cancellationToken);
-            var entries = shards.Select(s => (s.State == ShardState.Unowned ? null : s.OwnerAddress, s.Epoch)).ToArray();
+            // An owner whose heartbeat is older than a lease is probably gone: clients are told to retry rather than
+            // sent to it, until the coordinator gives its shards to others.
+            var suspect = (await ClusterDirectory.ReadMembersAsync(Database, cancellationToken))
+                .Where(m => m.HeartbeatAge > _options.LeaseDuration || m.State is MemberState.Down or MemberState.Removed)
+                .Select(m => m.NodeId).ToHashSet(StringComparer.Ordinal);
+            var entries = shards.Select(s => (s.State == ShardState.Unowned || s.Owner is null || suspect.Contains(s.Owner)
+                ? null
+                : s.OwnerAddress, s.Epoch)).ToArray();
             var current = Map;
             if (!entries.SequenceEqual(current.Shards))
             {
