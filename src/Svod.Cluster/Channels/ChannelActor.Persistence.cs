@@ -76,14 +76,13 @@ public sealed partial class ChannelActor
         }
         catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
         {
-            SendError(ErrorCode.Unavailable, $"cannot read the utterance's snapshot: {e.Message}; try again");
+            EndWith(ErrorCode.Unavailable, $"cannot read the utterance's snapshot: {e.Message}; try again");
         }
         catch (FormatException e)
         {
-            SendError(ErrorCode.DataLoss, $"the utterance's snapshot cannot be resumed: {e.Message}");
+            EndWith(ErrorCode.DataLoss, $"the utterance's snapshot cannot be resumed: {e.Message}");
         }
 
-        Stop();
         return true;
     }
 

@@ -37,18 +37,16 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
         if (maxSymbols != 0 && maxSymbols != settings.Model.MaxSymbolsPerStep)
         {
             // The backend decodes every channel of a model with the model's limit.
-            SendError(ErrorCode.InvalidArgument,
+            EndWith(ErrorCode.InvalidArgument,
                 $"max_symbols_per_step {maxSymbols} differs from the model's {settings.Model.MaxSymbolsPerStep}; " +
                 "send 0 to use the model's");
-            Stop();
             return;
         }
 
         if (!pool.TryOpenChannel(out _channel))
         {
             _channel = -1;
-            SendError(ErrorCode.ResourceExhausted, $"all {pool.NumChannels} channels of this node are in use");
-            Stop();
+            EndWith(ErrorCode.ResourceExhausted, $"all {pool.NumChannels} channels of this node are in use");
             return;
         }
 
@@ -95,8 +93,7 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
     /// makes this a resume from the last snapshot).</summary>
     protected override ValueTask PostRestartAsync(Exception reason, CancellationToken cancellationToken)
     {
-        SendError(ErrorCode.Internal, $"decoder state lost after a failure: {reason.Message}");
-        Stop();
+        EndWith(ErrorCode.Internal, $"decoder state lost after a failure: {reason.Message}");
         return ValueTask.CompletedTask;
     }
 
@@ -139,8 +136,7 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
                 OnDecoded(decoded.Outcome);
                 break;
             case ChannelMessage.DecodeFailed failed:
-                SendError(ErrorCode.Internal, $"decoding failed: {failed.Error.Message}");
-                Stop();
+                EndWith(ErrorCode.Internal, $"decoding failed: {failed.Error.Message}");
                 break;
             case ChannelMessage.IdleCheck:
                 CheckIdle();
@@ -152,8 +148,7 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
                 OnSnapshotDurable(durable.Frames);
                 break;
             case ChannelMessage.ShardLost lost:
-                SendError(ErrorCode.Unavailable, $"{lost.Reason}; send the utterance again: its new owner resumes it");
-                Stop();
+                EndWith(ErrorCode.Unavailable, $"{lost.Reason}; send the utterance again: its new owner resumes it");
                 break;
         }
 
@@ -170,11 +165,19 @@ public sealed partial class ChannelActor(ChannelSettings settings, LanePool pool
     {
         if (ActorSystem.TimeProvider.GetElapsedTime(_lastActivity) >= settings.IdleTimeout)
         {
-            SendError(ErrorCode.DeadlineExceeded,
-                $"no message from the client for {settings.IdleTimeout.TotalSeconds:0.#} s; the utterance is closed");
             Forgotten();
-            Stop();
+            EndWith(ErrorCode.DeadlineExceeded,
+                $"no message from the client for {settings.IdleTimeout.TotalSeconds:0.#} s; the utterance is closed");
         }
+    }
+
+    /// <summary>An error that ends the utterance: its session forgets it first, so that a client answering the error
+    /// with a new Start (UNAVAILABLE invites one) is never told the utterance is still open.</summary>
+    private void EndWith(ErrorCode code, string text)
+    {
+        output.Ending();
+        SendError(code, text);
+        Stop();
     }
 
     private void SendError(ErrorCode code, string text)

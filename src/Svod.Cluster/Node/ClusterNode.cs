@@ -59,7 +59,15 @@ public sealed partial class ClusterNode : IShardOwnership, IClusterAdmin, IAsync
     public static async Task<ClusterNode> OpenAsync(ClusterOptions options, string nodeId, string address,
         ILoggerFactory? logs, CancellationToken cancellationToken)
     {
-        var database = NpgsqlDataSource.Create(options.Postgres);
+        // Bursts of starts each read or forget a snapshot: a bounded pool queues them instead of exhausting the
+        // server's connections (three nodes at Npgsql's default of 100 already pass PostgreSQL's default limit).
+        var connection = new NpgsqlConnectionStringBuilder(options.Postgres);
+        if (!options.Postgres.Contains("pool size", StringComparison.OrdinalIgnoreCase))
+        {
+            connection.MaxPoolSize = 32;
+        }
+
+        var database = NpgsqlDataSource.Create(connection.ConnectionString);
         try
         {
             await SchemaMigrator.MigrateAsync(database, cancellationToken);

@@ -30,6 +30,8 @@ internal sealed partial class Session
 
         public void Send(ServerMessage message) => session.Send(message);
 
+        public void Ending() => session.Forget(this);
+
         public void FramesDone(int frames)
         {
             lock (_gate)

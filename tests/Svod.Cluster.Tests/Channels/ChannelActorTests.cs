@@ -214,6 +214,10 @@ public sealed class ChannelActorTests : IAsyncDisposable
 
         void IUtteranceOutput.FramesDone(int frames) => Interlocked.Add(ref _framesDone, frames);
 
+        void IUtteranceOutput.Ending()
+        {
+        }
+
         public void Send(ServerMessage message)
         {
             switch (message.KindCase)
