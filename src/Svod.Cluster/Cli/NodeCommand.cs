@@ -24,8 +24,10 @@ internal static class NodeCommand
         };
         var command = new Command("node",
             "Run a streaming node: clients stream encoder frames over WebSockets (binary protobuf, /v1/stream) and " +
-            "get partial and final transcripts; /healthz and /readyz for orchestration. SIGTERM or Ctrl+C stops it " +
-            "gracefully: open utterances run to their finals (svod.node.drain-timeout), then it exits 0.");
+            "get partial and final transcripts; /healthz and /readyz for orchestration. Alone it keeps snapshots in " +
+            "svod.persistence.directory and resumes them after a restart; with svod.cluster.postgres it joins a cluster " +
+            "(docs/cluster.md). SIGTERM or Ctrl+C stops it gracefully: a cluster member hands its shards off, a node " +
+            "alone lets open utterances run to their finals (svod.node.drain-timeout); then it exits 0.");
         command.Options.Add(urls);
         command.Options.Add(models);
         command.SetAction(async (parse, cancellationToken) =>

@@ -9,7 +9,8 @@ internal static class SvodCommandLine
     public static RootCommand Build()
     {
         var root = new RootCommand(
-            "Svod: streaming RNN-T decoding. Decode encoder frames batched through AdvanceDecoding, make the " +
+            "Svod: streaming RNN-T decoding. Run nodes and clusters that decode streamed encoder frames batched " +
+            "through AdvanceDecoding, stream to them, watch and steer a cluster, decode files offline, make the " +
             "synthetic demo model and its frames, measure throughput, show the configuration.");
         var config = new ConfigOptions();
         config.AddTo(root);
