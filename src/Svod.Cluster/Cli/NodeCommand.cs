@@ -94,7 +94,7 @@ internal static class NodeCommand
         }
 
         await using var cluster = opened;
-        await using var node = Create(settings, () => new NodeHost(settings, served, _ => cluster.CreateStore(),
+        await using var node = Create(settings, () => new NodeHost(settings, served, _ => cluster.CreateStore(options.Persistence.FinalRetention),
             cluster, cluster), null);
         await ListenAsync(node, settings, served, cancellationToken);
         try

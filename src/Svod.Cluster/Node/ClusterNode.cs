@@ -80,8 +80,9 @@ public sealed partial class ClusterNode : IShardOwnership, IClusterAdmin, IAsync
         }
     }
 
-    /// <summary>The snapshot store of this node: fenced by its node id.</summary>
-    public ISnapshotStore CreateStore() => new PostgresSnapshotStore(Database, NodeId);
+    /// <summary>The snapshot store of this node: fenced by its node id; snapshots untouched for
+    /// <paramref name="abandonedAfter"/> are removed as abandoned.</summary>
+    public ISnapshotStore CreateStore(TimeSpan abandonedAfter) => new PostgresSnapshotStore(Database, NodeId, abandonedAfter);
 
     /// <summary>Joins the cluster as <paramref name="node"/>'s membership and starts coordinating.</summary>
     public async Task StartAsync(NodeHost node, CancellationToken cancellationToken)

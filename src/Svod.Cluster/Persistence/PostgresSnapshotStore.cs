@@ -57,15 +57,22 @@ public sealed class PostgresSnapshotStore : ISnapshotStore
 
     private const string ExpireSql = "DELETE FROM svod.finals WHERE expires_at <= now()";
 
+    // Snapshots nobody has written for that long belong to utterances whose clients never came back.
+    private const string AbandonSql = "DELETE FROM svod.snapshots WHERE updated_at < now() - $1::interval";
+
     private readonly NpgsqlDataSource _database;
     private readonly string _nodeId;
+    private readonly TimeSpan _abandonedAfter;
 
-    public PostgresSnapshotStore(NpgsqlDataSource database, string nodeId)
+    /// <param name="abandonedAfter">A snapshot not written for this long is removed by <see cref="ExpireAsync"/>:
+    /// its client vanished and never resumed the utterance. Default 10 minutes.</param>
+    public PostgresSnapshotStore(NpgsqlDataSource database, string nodeId, TimeSpan? abandonedAfter = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
         _database = database;
         _nodeId = nodeId;
+        _abandonedAfter = abandonedAfter ?? TimeSpan.FromMinutes(10);
     }
 
     /// <inheritdoc/>
@@ -155,8 +162,16 @@ public sealed class PostgresSnapshotStore : ISnapshotStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Removes finals past their retention (returns how many) and snapshots abandoned for longer than the
+    /// store's abandonment time.</summary>
     public async Task<int> ExpireAsync(CancellationToken cancellationToken)
     {
+        await using (var abandoned = _database.CreateCommand(AbandonSql))
+        {
+            abandoned.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = _abandonedAfter });
+            await abandoned.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using var command = _database.CreateCommand(ExpireSql);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }

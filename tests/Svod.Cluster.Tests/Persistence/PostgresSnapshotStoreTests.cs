@@ -209,6 +209,27 @@ public sealed class PostgresSnapshotStoreTests(PostgresFixture postgres, ITestOu
     }
 
     [Fact]
+    public async Task Expiry_removes_snapshots_nobody_wrote_for_the_abandonment_time()
+    {
+        await using var db = await MigratedDatabaseAsync();
+        if (db is null)
+        {
+            return;
+        }
+
+        await OwnAsync(db, shard: 1, Node, epoch: 1);
+        var store = new PostgresSnapshotStore(db, Node, abandonedAfter: TimeSpan.FromMinutes(10));
+        await store.WriteAsync([Snapshots.Create("gone", 1, 1, frames: 10), Snapshots.Create("live", 1, 1, frames: 10)],
+            _none);
+        await ExecuteAsync(db, "UPDATE svod.snapshots SET updated_at = now() - interval '11 minutes' " +
+            "WHERE utterance_id = 'gone'");
+
+        await store.ExpireAsync(_none);
+        Assert.Null(await store.ReadAsync("gone", _none));
+        Assert.NotNull(await store.ReadAsync("live", _none));
+    }
+
+    [Fact]
     public async Task Delete_forgets_the_snapshot_and_the_final_only_while_the_shard_is_ours_at_that_epoch()
     {
         await using var db = await MigratedDatabaseAsync();
