@@ -9,45 +9,8 @@ namespace Svod.Cluster.Tests.Cluster;
 /// <summary>Joining, balancing, leaving and rejoining, with real agents and coordinators on one database.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed class MembershipTests(ClusterDatabase postgres, ITestOutputHelper output)
-    : IClassFixture<ClusterDatabase>, IAsyncLifetime
+    : ClusterTestBase(postgres, output), IClassFixture<ClusterDatabase>
 {
-    private readonly CapturedLogs _logs = new();
-    private readonly OwnershipLog _ownership = new();
-    private readonly List<TestNode> _nodes = [];
-    private NpgsqlDataSource? _tables;
-    private ClusterOptions _options = new();
-
-    private bool Skipped => postgres.Server is null;
-
-    public async Task InitializeAsync()
-    {
-        if (Skipped)
-        {
-            return;
-        }
-
-        _options = ClusterDatabase.Options(await postgres.CreateAsync());
-        _tables = NpgsqlDataSource.Create(_options.Postgres);
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-
-        if (_tables is not null)
-        {
-            await _tables.DisposeAsync();
-        }
-
-        foreach (var entry in _logs.Entries)
-        {
-            output.WriteLine($"{entry.Level} {entry.EventId.Id} {entry.Message}");
-        }
-    }
-
     [Fact]
     public async Task Three_members_share_64_shards_21_21_22_each_owned_once()
     {
@@ -57,16 +20,16 @@ public sealed class MembershipTests(ClusterDatabase postgres, ITestOutputHelper 
         }
 
         await StartAsync("a", "b", "c");
-        var tables = await Eventually.UntilTables(_tables!, t => t.SettledAs(21, 21, 22), "three members settling");
+        var tables = await Eventually.UntilTables(Database!, t => t.SettledAs(21, 21, 22), "three members settling");
 
         Assert.Single(tables.Members, m => m.Coordinator);
         Assert.All(tables.Shards, s => Assert.Equal(1, s.Epoch));
-        await Eventually.Until(() => _nodes.Sum(n => n.Agent.View.Count) == 64, "agents seeing their shards");
-        var views = _nodes.SelectMany(n => n.Agent.View.Shards.Keys.Select(s => (Shard: s, n.Id))).ToArray();
+        await Eventually.Until(() => Nodes.Sum(n => n.Agent.View.Count) == 64, "agents seeing their shards");
+        var views = Nodes.SelectMany(n => n.Agent.View.Shards.Keys.Select(s => (Shard: s, n.Id))).ToArray();
         Assert.Equal(Enumerable.Range(0, 64), views.Select(v => v.Shard).Order());
         Assert.All(views, v => Assert.Equal(tables.Shards[v.Shard].Owner, v.Id));
         Assert.All(tables.Members, m => Assert.Equal(m.NodeId == "a" ? 22 : 21, m.Shards));
-        _ownership.AssertNeverTwoOwners();
+        Ownership.AssertNeverTwoOwners();
     }
 
     [Fact]
@@ -78,22 +41,22 @@ public sealed class MembershipTests(ClusterDatabase postgres, ITestOutputHelper 
         }
 
         // 16 shards must move to the fourth member; 13 per round (min(20, ceil(0.2 × 64))) takes two rounds.
-        _options.RebalanceRelativeLimit = 0.2;
+        Options.RebalanceRelativeLimit = 0.2;
         await StartAsync("a", "b", "c");
-        await Eventually.UntilTables(_tables!, t => t.SettledAs(21, 21, 22), "three members settling");
-        var roundsBefore = _logs.WithEventId(1227).Count();
-        var handoffsBefore = _logs.WithEventId(1223).Count();
+        await Eventually.UntilTables(Database!, t => t.SettledAs(21, 21, 22), "three members settling");
+        var roundsBefore = Logs.WithEventId(1227).Count();
+        var handoffsBefore = Logs.WithEventId(1223).Count();
 
         await StartAsync("d");
-        await Eventually.UntilTables(_tables!, t => t.SettledAs(16, 16, 16, 16), "four members settling");
+        await Eventually.UntilTables(Database!, t => t.SettledAs(16, 16, 16, 16), "four members settling");
 
-        var rounds = _logs.WithEventId(1227).Count() - roundsBefore;
-        var handoffs = _logs.WithEventId(1223).Count() - handoffsBefore;
-        output.WriteLine($"{rounds} rounds, {handoffs} hand-offs");
+        var rounds = Logs.WithEventId(1227).Count() - roundsBefore;
+        var handoffs = Logs.WithEventId(1223).Count() - handoffsBefore;
+        Output.WriteLine($"{rounds} rounds, {handoffs} hand-offs");
         Assert.Equal(16, handoffs);
         Assert.InRange(rounds, 1, 2);
-        await Eventually.Until(() => _nodes[3].Agent.View.Count == 16, "the fourth member seeing its shards");
-        _ownership.AssertNeverTwoOwners();
+        await Eventually.Until(() => Nodes[3].Agent.View.Count == 16, "the fourth member seeing its shards");
+        Ownership.AssertNeverTwoOwners();
     }
 
     [Fact]
@@ -105,8 +68,8 @@ public sealed class MembershipTests(ClusterDatabase postgres, ITestOutputHelper 
         }
 
         await StartAsync("a", "b", "c");
-        await Eventually.UntilTables(_tables!, t => t.SettledAs(21, 21, 22), "three members settling");
-        var leaver = _nodes[1];
+        await Eventually.UntilTables(Database!, t => t.SettledAs(21, 21, 22), "three members settling");
+        var leaver = Nodes[1];
         var shardsOfLeaver = leaver.Agent.View.Shards.Values.ToArray();
 
         using var deadline = new CancellationTokenSource(Eventually.Limit);
@@ -115,11 +78,11 @@ public sealed class MembershipTests(ClusterDatabase postgres, ITestOutputHelper 
         Assert.True(leaver.Agent.HasLeft);
         Assert.False(leaver.Agent.IsLeaseValid);
         Assert.Equal(0, leaver.Agent.View.Count);
-        var tables = await Eventually.UntilTables(_tables!, t => t.SettledAs(32, 32), "two members settling");
+        var tables = await Eventually.UntilTables(Database!, t => t.SettledAs(32, 32), "two members settling");
         Assert.Equal(MemberState.Removed, tables.StateOf("b"));
         Assert.All(shardsOfLeaver, s => Assert.Equal(s.Epoch + 1, tables.Shards[s.ShardId].Epoch));
-        _ownership.AssertNeverTwoOwners();
-        _ownership.AssertGapsAtMost(TimeSpan.FromSeconds(1));
+        Ownership.AssertNeverTwoOwners();
+        Ownership.AssertGapsAtMost(TimeSpan.FromSeconds(1));
     }
 
     [Fact]
@@ -133,7 +96,7 @@ public sealed class MembershipTests(ClusterDatabase postgres, ITestOutputHelper 
         var old = await StartAsync("a");
         await Eventually.Until(() => old.Coordinator!.IsCoordinator, "a becoming the coordinator");
         await StartAsync("b");
-        var before = await Eventually.UntilTables(_tables!, t => t.SettledAs(32, 32), "two members settling");
+        var before = await Eventually.UntilTables(Database!, t => t.SettledAs(32, 32), "two members settling");
         var oldPid = old.Coordinator!.BackendPid!.Value;
         var lostForGood = new TaskCompletionSource<LeaseLoss>(TaskCreationOptions.RunContinuationsAsynchronously);
         old.Agent.LeaseLost += loss => lostForGood.TrySetResult(loss);
@@ -150,8 +113,8 @@ public sealed class MembershipTests(ClusterDatabase postgres, ITestOutputHelper 
         Assert.Equal(0, old.Agent.View.Count);
         Assert.False(await old.Agent.ReleaseAsync(shardsOfA[0].ShardId, shardsOfA[0].Epoch, CancellationToken.None));
         // Its coordinator session, which nobody could have found stale (the row is fresh), was ended by the join.
-        Assert.Contains(_logs.WithEventId(1246), e => e.Message.Contains($"pid {oldPid}", StringComparison.Ordinal));
-        var after = await Eventually.UntilTables(_tables!,
+        Assert.Contains(Logs.WithEventId(1246), e => e.Message.Contains($"pid {oldPid}", StringComparison.Ordinal));
+        var after = await Eventually.UntilTables(Database!,
             t => t.SettledAs(32, 32) && t.Members.Any(m => m.Coordinator),
             "a new coordinator, shards staying where they were");
         Assert.Equal(shardsOfA.Select(s => (s.ShardId, "a", s.Epoch + 1)),
@@ -166,35 +129,17 @@ public sealed class MembershipTests(ClusterDatabase postgres, ITestOutputHelper 
             return;
         }
 
-        await ShardTable.EnsureAsync(_tables!, 64, CancellationToken.None);
-        await ShardTable.EnsureAsync(_tables!, 64, CancellationToken.None);
-        _options.Shards = 32;
+        await ShardTable.EnsureAsync(Database!, 64, CancellationToken.None);
+        await ShardTable.EnsureAsync(Database!, 64, CancellationToken.None);
+        Options.Shards = 32;
         var refused = await Assert.ThrowsAsync<ConfigurationException>(() => StartAsync("a"));
 
         Assert.Contains("svod.cluster.shards", refused.Message, StringComparison.Ordinal);
         Assert.Contains("32", refused.Message, StringComparison.Ordinal);
         Assert.Contains("64", refused.Message, StringComparison.Ordinal);
-        var tables = await Tables.ReadAsync(_tables!);
+        var tables = await Tables.ReadAsync(Database!);
         Assert.Empty(tables.Members);
         Assert.Equal(Enumerable.Range(0, 64), tables.Shards.Select(s => s.ShardId));
         Assert.All(tables.Shards, s => Assert.Equal((null, 0L, ShardState.Unowned), (s.Owner, s.Epoch, s.State)));
-    }
-
-    private bool Skip() =>
-        RequiredTool.Skip(Skipped ? "PostgreSQL is not installed (apt-get install postgresql)" : null, output);
-
-    /// <summary>Joins every node first, then starts their coordinators: the first tick sees them all.</summary>
-    private async Task<TestNode> StartAsync(params string[] ids)
-    {
-        var nodes = new List<TestNode>();
-        foreach (var id in ids)
-        {
-            var node = await TestNode.JoinAsync(id, _options, _logs, _ownership);
-            _nodes.Add(node);
-            nodes.Add(node);
-        }
-
-        nodes.ForEach(n => n.StartCoordinator());
-        return nodes[^1];
     }
 }
