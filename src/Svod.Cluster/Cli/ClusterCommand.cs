@@ -104,7 +104,7 @@ internal static class ClusterCommand
     private static async Task<string> SendAsync(string server, string? key, HttpMethod method, string path,
         CancellationToken ct)
     {
-        var uri = new Uri(AdminBase(server), path);
+        var uri = new Uri(ServerOptions.AdminUri(server), path);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using var request = new HttpRequestMessage(method, uri);
         if (key is not null)
@@ -138,23 +138,6 @@ internal static class ClusterCommand
                 _ => new CliException($"{uri}: {(int)response.StatusCode} {reason}", ExitCodes.SomeFailed),
             };
         }
-    }
-
-    /// <summary>http(s)://host:port/v1/admin/ from what the user gave (ws URLs and paths are accepted).</summary>
-    private static Uri AdminBase(string server)
-    {
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var uri))
-        {
-            throw new CliException($"--server {server}: not a URL (http://HOST:PORT)");
-        }
-
-        var scheme = uri.Scheme switch
-        {
-            "http" or "ws" => "http",
-            "https" or "wss" => "https",
-            _ => throw new CliException($"--server {server}: use http://, https://, ws:// or wss://"),
-        };
-        return new UriBuilder(scheme, uri.Host, uri.Port, Node.NodeHost.AdminPath + "/").Uri;
     }
 
     private static string? TryError(string body)

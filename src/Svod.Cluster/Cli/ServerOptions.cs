@@ -70,18 +70,31 @@ internal sealed class ServerOptions
     /// <summary>A node URL as given (ws, wss, http, https; host and port) made its stream endpoint.</summary>
     public static Uri StreamUri(string server)
     {
+        var (uri, secure) = Parse(server);
+        var path = uri.AbsolutePath is "/" or "" ? Node.NodeHost.StreamPath : uri.AbsolutePath;
+        return new UriBuilder(uri) { Scheme = secure ? "wss" : "ws", Path = path }.Uri;
+    }
+
+    /// <summary>A node URL as given made the base of its admin endpoints (http(s)://host:port/v1/admin/).</summary>
+    public static Uri AdminUri(string server)
+    {
+        var (uri, secure) = Parse(server);
+        return new UriBuilder(secure ? "https" : "http", uri.Host, uri.Port, Node.NodeHost.AdminPath + "/").Uri;
+    }
+
+    /// <summary>The URL and whether it asks for TLS; a bad-input error naming it when it is not a node URL.</summary>
+    private static (Uri Uri, bool Secure) Parse(string server)
+    {
         if (!Uri.TryCreate(server, UriKind.Absolute, out var uri))
         {
-            throw new CliException($"--server {server}: not a URL (ws://HOST:PORT)");
+            throw new CliException($"--server {server}: not a URL (ws://HOST:PORT or http://HOST:PORT)");
         }
 
-        var scheme = uri.Scheme switch
+        return uri.Scheme switch
         {
-            "http" or "ws" => "ws",
-            "https" or "wss" => "wss",
+            "http" or "ws" => (uri, false),
+            "https" or "wss" => (uri, true),
             _ => throw new CliException($"--server {server}: use ws://, wss://, http:// or https://"),
         };
-        var path = uri.AbsolutePath is "/" or "" ? Node.NodeHost.StreamPath : uri.AbsolutePath;
-        return new UriBuilder(uri) { Scheme = scheme, Path = path }.Uri;
     }
 }
