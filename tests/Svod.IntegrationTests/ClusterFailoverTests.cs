@@ -8,6 +8,7 @@ namespace Svod.IntegrationTests;
 
 /// <summary>Real nodes, a real PostgreSQL: utterances survive the loss of the node decoding them with the same
 /// finals as offline decoding.</summary>
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterFailoverTests(ITestOutputHelper output)
 {
     private static readonly int Width = DemoModel.Dims.EncoderDim;

@@ -22,10 +22,14 @@ internal sealed class LocalCluster : IAsyncDisposable
     private LocalCluster(PostgresServer postgres, string[] extra)
     {
         Postgres = postgres;
+        Tables = new ClusterTables(postgres);
         _extra = extra;
     }
 
     public PostgresServer Postgres { get; }
+
+    /// <summary>The svod tables, read directly.</summary>
+    public ClusterTables Tables { get; }
 
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
 
@@ -74,19 +78,51 @@ internal sealed class LocalCluster : IAsyncDisposable
     public async Task<JsonElement[]> ShardsAsync(NodeProcess via) =>
         [.. (await AdminAsync(via, "shards")).EnumerateArray()];
 
-    /// <summary>Waits until <paramref name="members"/> members are up and hold the shards evenly (±1).</summary>
-    public Task WaitBalancedAsync(int members) => StreamingHarness.WaitUntilAsync(async () =>
+    /// <summary>A node that answers: running and not paused.</summary>
+    public NodeProcess Any()
     {
-        var via = _nodes.First(n => !n.HasExited);
-        var up = (await MembersAsync(via)).Where(m => m.GetProperty("state").GetString() == "up").ToArray();
-        if (up.Length != members)
+        lock (_nodes)
         {
-            return false;
+            return _nodes.First(n => !n.HasExited && !n.IsPaused);
         }
+    }
 
-        var counts = up.Select(m => m.GetProperty("shards").GetInt32()).ToArray();
-        return counts.Sum() == 32 && counts.Max() - counts.Min() <= 1;
-    }, $"{members} members up and balanced");
+    /// <summary>The node whose session holds the coordinator lock now.</summary>
+    public async Task<NodeProcess> CoordinatorAsync()
+    {
+        var coordinator = (await MembersAsync(Any())).Single(m => m.GetProperty("coordinator").GetBoolean())
+            .GetProperty("node").GetString();
+        lock (_nodes)
+        {
+            return _nodes.Single(n => !n.HasExited && n.NodeId == coordinator);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="members"/> members are up and hold the shards evenly (±1).</summary>
+    public async Task WaitBalancedAsync(int members)
+    {
+        var last = "";
+        try
+        {
+            await StreamingHarness.WaitUntilAsync(async () =>
+            {
+                var all = await MembersAsync(Any());
+                last = string.Join("; ", all.Select(m => m.ToString()));
+                var up = all.Where(m => m.GetProperty("state").GetString() == "up").ToArray();
+                if (up.Length != members)
+                {
+                    return false;
+                }
+
+                var counts = up.Select(m => m.GetProperty("shards").GetInt32()).ToArray();
+                return counts.Sum() == 32 && counts.Max() - counts.Min() <= 1;
+            }, $"{members} members up and balanced");
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.Message}; the members last: {last}");
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -95,6 +131,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             await node.DisposeAsync();
         }
 
+        await Tables.DisposeAsync();
         await Postgres.DisposeAsync();
     }
 

@@ -30,10 +30,21 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 
     public Uri BaseUri => new($"{Scheme}://127.0.0.1:{Port}");
 
+    /// <summary>Its member name in a cluster (<c>svod.cluster.node-id</c> defaults to the advertised host:port).
+    /// </summary>
+    public string NodeId => $"127.0.0.1:{Port}";
+
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output => string.Join('\n', _output);
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>Lines of its output so far that contain <paramref name="text"/> (e.g. a log event's id).</summary>
+    public int CountOutput(string text) => _output.Count(l => l.Contains(text, StringComparison.Ordinal));
+
+    /// <summary>Stopped with <see cref="Pause"/> and not resumed: it answers nothing, not even its admin endpoints.
+    /// </summary>
+    public bool IsPaused { get; private set; }
 
     /// <summary>Starts a node on a free port.</summary>
     public static Task<NodeProcess> StartAsync(params string[] extra) => StartOnAsync(FreePort(), extra);
@@ -128,6 +139,20 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 
     /// <summary>Sends SIGTERM (what an orchestrator sends to stop a node).</summary>
     public void Terminate() => Assert.Equal(0, SysKill(_process.Id, 15));
+
+    /// <summary>SIGSTOP: the process freezes as a stalled VM or a long GC pause would, its sockets left open.</summary>
+    public void Pause()
+    {
+        Assert.Equal(0, SysKill(_process.Id, 19));
+        IsPaused = true;
+    }
+
+    /// <summary>SIGCONT: the paused process goes on where it stopped, its monotonic clock having moved on.</summary>
+    public void Resume()
+    {
+        Assert.Equal(0, SysKill(_process.Id, 18));
+        IsPaused = false;
+    }
 
     /// <summary>Waits for the process to exit and returns its exit code.</summary>
     public async Task<int> ExitCodeAsync(TimeSpan patience)

@@ -99,6 +99,29 @@ public sealed class NodeTests
     }
 
     [Fact]
+    public async Task Messages_sent_before_the_client_heard_its_utterance_end_are_dropped_and_a_new_Start_reopens_it()
+    {
+        await using var node = await NodeProcess.StartAsync("-D", "svod.node.idle-timeout=300ms");
+        await using var connection = await RawConnection.OpenAsync(node.StreamUri);
+        var frames = new SyntheticEncoder(DemoModel.Create()).Encode("again");
+        await connection.StartAsync("u");
+        Assert.Equal(ErrorCode.DeadlineExceeded, (await connection.FirstErrorOf("u").WaitAsync(Patience)).Code);
+
+        // A client replaying the utterance on this connection would take NOT_FOUND for these for its replay's answer.
+        await connection.FramesAsync("u", 0, frames.AsSpan(0, Width));
+        await connection.FinalizeAsync("u");
+        await connection.FramesAsync("never-started", 0, frames.AsSpan(0, Width));
+        Assert.Equal(ErrorCode.NotFound, (await connection.FirstErrorOf("never-started").WaitAsync(Patience)).Code);
+        Assert.Single(connection.ErrorsOf("u"));
+
+        await connection.StartAsync("u");
+        await connection.FramesAsync("u", 0, frames);
+        await connection.FinalizeAsync("u");
+        Assert.Equal("again", (await connection.FinalOf("u").WaitAsync(Patience)).Text);
+        Assert.Single(connection.ErrorsOf("u"));
+    }
+
+    [Fact]
     public async Task Without_the_right_API_key_a_client_is_told_unauthenticated()
     {
         await using var node = await NodeProcess.StartAsync("-D", "svod.security.api-keys=[k-1]");

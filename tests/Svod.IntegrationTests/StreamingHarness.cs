@@ -64,12 +64,15 @@ internal static class StreamingHarness
         Assert.Equal(want.GetProperty("frames").EnumerateArray().Select(t => t.GetInt32()), final.TokenFrames);
     }
 
-    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, string phase)
+    /// <summary>Polls <paramref name="condition"/> every 20 ms until it holds; fails naming the phase after
+    /// <paramref name="limit"/> (default <see cref="Patience"/>).</summary>
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, string phase, TimeSpan? limit = null)
     {
+        var patience = limit ?? Patience;
         var deadline = Stopwatch.StartNew();
         while (!await condition())
         {
-            Assert.True(deadline.Elapsed < Patience, $"{phase}: not reached within {Patience.TotalSeconds} s");
+            Assert.True(deadline.Elapsed < patience, $"{phase}: not reached within {patience.TotalSeconds} s");
             await Task.Delay(20);
         }
     }

@@ -18,4 +18,8 @@ internal static class ExitCodes
 
     /// <summary>An unexpected failure inside svod (a bug): reported with its stack trace.</summary>
     public const int InternalError = 70;
+
+    /// <summary>A cluster node's membership was taken away (marked down, or another process joined with its node id):
+    /// it stopped serving; started again, it rejoins. sysexits' EX_TEMPFAIL, as 70 is its EX_SOFTWARE.</summary>
+    public const int MembershipLost = 75;
 }

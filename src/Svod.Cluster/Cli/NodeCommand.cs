@@ -114,6 +114,14 @@ internal static class NodeCommand
             ? $"svod node {nodeId} leaving the cluster"
             : $"svod node {nodeId} leaving the cluster: {await cluster.LeaveRequested}");
         await cluster.LeaveAsync(options.Cluster.HandoffTimeout + options.Cluster.FailureTimeout);
+        if (cluster.MembershipLost)
+        {
+            // Not a bug but not a clean stop either: whoever runs the node should start it again.
+            throw new CliException($"node {nodeId} stopped serving: its member row was taken away (marked down, " +
+                "or another process joined with its node id); start it again to rejoin the cluster",
+                ExitCodes.MembershipLost);
+        }
+
         return ExitCodes.Ok;
     }
 

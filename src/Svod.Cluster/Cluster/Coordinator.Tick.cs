@@ -63,8 +63,11 @@ public sealed partial class Coordinator
                 Command("UPDATE svod.members SET coordinator_pid = pg_backend_pid() WHERE node_id = $1 AND " +
                     "incarnation = $2 AND state IN ('joining', 'up', 'leaving') RETURNING node_id",
                     _member.NodeId, _member.Incarnation),
+                // Nobody can heartbeat while the server is down: silence counts from its start at the earliest, or
+                // the first node back as coordinator after a restart would mark every member not yet back down.
                 Command("UPDATE svod.members SET state = 'down' WHERE state IN ('joining', 'up', 'leaving') AND " +
-                    "now() - heartbeat_at > $1 RETURNING node_id", _options.FailureTimeout),
+                    "now() - greatest(heartbeat_at, pg_postmaster_start_time()) > $1 RETURNING node_id",
+                    _options.FailureTimeout),
                 Command("UPDATE svod.members SET state = 'up' WHERE state = 'joining' RETURNING node_id"),
                 // From here on the tick decides from rows nobody else can change before it commits (members first,
                 // then shards: the order joins take too).

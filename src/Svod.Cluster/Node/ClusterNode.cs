@@ -97,10 +97,20 @@ public sealed partial class ClusterNode : IShardOwnership, IClusterAdmin, IAsync
         _mapLoop = Task.Run(RefreshMapLoopAsync, CancellationToken.None);
     }
 
+    /// <summary>The member row is no longer this process's (marked down, or another process took the node id): it
+    /// serves nothing and cannot leave; started again, the node rejoins.</summary>
+    public bool MembershipLost => _agent.IsLostForGood;
+
     /// <summary>Graceful leave: the coordinator hands every shard off (this node flushes and releases each), then the
-    /// member is removed. Gives up after <paramref name="patience"/>.</summary>
+    /// member is removed. Gives up after <paramref name="patience"/>. Nothing to do once the membership is lost: its
+    /// shards are others' already (see <see cref="MembershipLost"/>).</summary>
     public async Task LeaveAsync(TimeSpan patience)
     {
+        if (MembershipLost)
+        {
+            return;
+        }
+
         using var deadline = new CancellationTokenSource(patience);
         try
         {
@@ -109,6 +119,10 @@ public sealed partial class ClusterNode : IShardOwnership, IClusterAdmin, IAsync
         catch (OperationCanceledException)
         {
             LogLeaveTimedOut(_log, patience.TotalSeconds);
+        }
+        catch (InvalidOperationException) when (MembershipLost)
+        {
+            // Marked down or taken over while leaving.
         }
     }
 

@@ -38,6 +38,11 @@ internal sealed partial class Session
             return;
         }
 
+        lock (_gate)
+        {
+            _ended.Remove(id); // whatever the client sends of it from now on answers this Start
+        }
+
         if (!node.Models.TryGetValue(start.Model, out var served))
         {
             SendError(id, ErrorCode.NotFound,
@@ -140,6 +145,11 @@ internal sealed partial class Session
             {
                 return utterance;
             }
+
+            if (Ended(id))
+            {
+                return null; // sent before the client heard that it ended
+            }
         }
 
         SendError(id, ErrorCode.NotFound, $"{what} for utterance '{id}', which is not open: send Start first");
@@ -153,6 +163,7 @@ internal sealed partial class Session
             if (_utterances.TryGetValue(utterance.Id, out var current) && current == utterance)
             {
                 _utterances.Remove(utterance.Id);
+                RememberEnded(utterance.Id);
             }
         }
 
