@@ -30,7 +30,15 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test Svod.sln -c Release --nologo "$@" 2>&1 | tee "$log" || status=$?
 
-# One plain summary line over every test assembly: "tests: N passed, N failed, N skipped".
+# Each failed test with its message (the console log puts them above long captured output), then one plain
+# summary line over every test assembly: "tests: N passed, N failed, N skipped".
+failures=$(awk '/^  Failed [A-Za-z_]/ { print; show = 1; n = 0; next }
+                /^  (Stack Trace|Standard Output Messages):/ { show = 0 }
+                show && n++ < 20 { print }' "$log")
+if [ -n "$failures" ]; then
+  echo "== failed tests"
+  echo "$failures"
+fi
 awk '/(Passed|Failed)! +- +Failed: /{
        for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1));
          if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }

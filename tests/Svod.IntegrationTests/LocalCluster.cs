@@ -120,7 +120,17 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
         catch (Xunit.Sdk.XunitException e)
         {
-            throw new Xunit.Sdk.XunitException($"{e.Message}; the members last: {last}");
+            throw new Xunit.Sdk.XunitException($"{e.Message}; the members last: {last}{ExitedNodes()}");
+        }
+    }
+
+    /// <summary>For failure messages: the end of what each node that exited wrote.</summary>
+    public string ExitedNodes()
+    {
+        lock (_nodes)
+        {
+            return string.Concat(_nodes.Where(n => n.HasExited).Select(n =>
+                $"\n{n.NodeId} exited:\n{string.Join('\n', n.Output.Split('\n').TakeLast(20))}"));
         }
     }
 

@@ -158,6 +158,16 @@ internal sealed partial class Session
 
     private void Forget(Utterance utterance)
     {
+        Detach(utterance);
+        CloseIfDrained();
+    }
+
+    /// <summary>Takes the utterance off the connection (its id is free for a new Start) and gives back the frames it
+    /// held. Done before the client is told that it ended, so that a Start it sends back at once is not refused as
+    /// ALREADY_EXISTS; the connection of a draining node closes only after that message (<see cref="Forget"/>, when
+    /// the actor has stopped).</summary>
+    private void Detach(Utterance utterance)
+    {
         lock (_gate)
         {
             if (_utterances.TryGetValue(utterance.Id, out var current) && current == utterance)
@@ -168,6 +178,5 @@ internal sealed partial class Session
         }
 
         utterance.Close();
-        CloseIfDrained();
     }
 }

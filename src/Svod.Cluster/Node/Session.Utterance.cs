@@ -30,7 +30,7 @@ internal sealed partial class Session
 
         public void Send(ServerMessage message) => session.Send(message);
 
-        public void Ending() => session.Forget(this);
+        public void Ending() => session.Detach(this);
 
         public void FramesDone(int frames)
         {

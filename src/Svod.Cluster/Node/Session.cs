@@ -55,6 +55,7 @@ internal sealed partial class Session(WebSocket socket, NodeContext node, string
 
         foreach (var u in moving)
         {
+            Detach(u);
             Send(owner is { } o
                 ? new ServerMessage { Redirect = new Redirect { UtteranceId = u.Id, Owner = o.Address, Epoch = (ulong)o.Epoch } }
                 : new ServerMessage { Error = new Error { UtteranceId = u.Id, Code = ErrorCode.Unavailable, Message = reason } });

@@ -96,7 +96,10 @@ public sealed class MembershipTests(ClusterDatabase postgres, ITestOutputHelper 
         var old = await StartAsync("a");
         await Eventually.Until(() => old.Coordinator!.IsCoordinator, "a becoming the coordinator");
         await StartAsync("b");
-        var before = await Eventually.UntilTables(Database!, t => t.SettledAs(32, 32), "two members settling");
+        // The row must name a's session before the join reads it: a tick writes it after the lock is taken.
+        var before = await Eventually.UntilTables(Database!,
+            t => t.SettledAs(32, 32) && t.Members.Any(m => m.NodeId == "a" && m.Coordinator),
+            "two members settling, a the coordinator on record");
         var oldPid = old.Coordinator!.BackendPid!.Value;
         var lostForGood = new TaskCompletionSource<LeaseLoss>(TaskCreationOptions.RunContinuationsAsynchronously);
         old.Agent.LeaseLost += loss => lostForGood.TrySetResult(loss);
