@@ -17,9 +17,12 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly TempDirectory _dir = new();
     private readonly bool _asRoot = Environment.UserName == "root";
 
-    private PostgresServer(string bin)
+    private readonly bool _durable;
+
+    private PostgresServer(string bin, bool durable)
     {
         _bin = bin;
+        _durable = durable;
         Port = FreePort();
     }
 
@@ -30,19 +33,21 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private string DataDir => _dir["data"];
 
-    /// <summary>Starts a fresh server; null when PostgreSQL is not installed (and not on CI).</summary>
-    public static async Task<PostgresServer?> StartAsync()
+    /// <summary>Starts a fresh server; null when PostgreSQL is not installed (and not on CI). Tests run it with
+    /// <c>fsync=off</c>; <paramref name="durable"/> keeps PostgreSQL's default (benchmarks of what a write costs).
+    /// </summary>
+    public static async Task<PostgresServer?> StartAsync(bool durable = false)
     {
         var bin = FindBin();
         if (bin is null)
         {
-            return RequiredTool.OnCi
+            return Ci.IsCi
                 ? throw new InvalidOperationException(
                     "PostgreSQL is required on CI but /usr/lib/postgresql/*/bin/initdb is missing (Debian package: postgresql)")
                 : null;
         }
 
-        var server = new PostgresServer(bin);
+        var server = new PostgresServer(bin, durable);
         try
         {
             if (server._asRoot)
@@ -126,7 +131,7 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     private Task BeginAsync() => PgAsync("pg_ctl", "-D", DataDir, "-l", LogFile, "-w", "-t", "60", "-o",
-        $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={_dir.Path} -c fsync=off " +
+        $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={_dir.Path}{(_durable ? "" : " -c fsync=off")} " +
         "-c max_connections=300 -c shared_buffers=64MB", "start");
 
     private Task PgAsync(string tool, params string[] args)

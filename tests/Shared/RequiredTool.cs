@@ -8,8 +8,7 @@ namespace Svod.Testing;
 /// </summary>
 public static class RequiredTool
 {
-    public static bool OnCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true",
-        StringComparison.OrdinalIgnoreCase);
+    public static bool OnCi => Ci.IsCi;
 
     /// <summary>The full path of <paramref name="name"/> on PATH, or null when absent (not on CI).</summary>
     public static string? Find(string name)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cluster benchmarks on one machine: a private PostgreSQL and 1, 2, 3 `svod node` processes on loopback, loaded by
-# `svod bench` (demo model, synthetic encoder; every transcript checked). Prints one JSON line per measurement and a
-# summary. Everything shares this machine's cores: nodes, database and load generator.
+# `svod bench` (demo model, synthetic encoder; every transcript checked). Prints one JSON line per measurement.
+# Everything shares this machine's cores: nodes, database and load generator.
 #
 #   bash tools/bench/cluster.sh                 # all measurements
 #   SECONDS_PER_RUN=10 bash tools/bench/cluster.sh scaling
@@ -9,6 +9,8 @@
 # Measurements:
 #   scaling   frames/s at saturation (256 streams, as fast as possible) for 1, 2, 3 nodes, and snapshots/s
 #   capacity  real-time streams on 3 nodes: p99 partial latency at each of $CAPACITY_STREAMS
+#   held      channels held open (idle, one message decoded each) on 1, 2, 3 nodes: $HELD_PER_NODE per node, and the
+#             memory each costs
 #   recovery  3 nodes, real-time load, kill -9 one node: the longest any token or final waited (default timings)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,6 +19,7 @@ what=${1:-all}
 seconds=${SECONDS_PER_RUN:-15}
 capacity_streams=${CAPACITY_STREAMS:-"2000 4000 6000 8000 10000"}
 recovery_streams=${RECOVERY_STREAMS:-1000}
+held_per_node=${HELD_PER_NODE:-10000}
 
 dotnet build src/Svod.Cluster -c Release -v q -nologo >/dev/null
 svod="dotnet src/Svod.Cluster/bin/Release/net10.0/svod.dll"
@@ -57,10 +60,13 @@ start_nodes() {
   for _ in $(seq 300); do
     if $svod cluster show --server "$first" --json 2>/dev/null | python3 -c "
 import json,sys; m=[x for x in json.load(sys.stdin) if x['state']=='up']; c=[x['shards'] for x in m]
-sys.exit(0 if len(m)==$1 and sum(c)==64 and max(c)-min(c)<=1 else 1)"; then return; fi
+sys.exit(0 if len(m)==$1 and sum(c)==64 and max(c)-min(c)<=1 else 1)" 2>/dev/null; then return; fi
     sleep 0.2
   done
-  echo "cluster of $1 did not settle" >&2; exit 1
+  echo "cluster of $1 did not settle; last view and each node's log:" >&2
+  $svod cluster show --server "$first" >&2 || true
+  for i in $(seq "$1"); do echo "== node $i" >&2; tail -20 "$work/node$database-$i.log" >&2; done
+  exit 1
 }
 
 snapshots() { # total snapshots written by every node
@@ -92,6 +98,14 @@ if [ "$what" = all ] || [ "$what" = capacity ]; then
     line=$($svod bench --server "$servers" --streams "$streams" --duration "$seconds" --realtime --connections 8 --json | tail -1)
     after=$(snapshots); t1=$(date +%s.%N)
     echo "{\"measure\":\"capacity\",\"nodes\":3,\"snapshots_per_s\":$(python3 -c "print(round(($after-$before)/($t1-$t0)))"),\"bench\":$line}"
+  done
+fi
+
+if [ "$what" = all ] || [ "$what" = held ]; then
+  for n in 1 2 3; do
+    start_nodes "$n"
+    line=$($svod bench --server "$servers" --idle-streams $((n * held_per_node)) --connections 8 --json | tail -1)
+    echo "{\"measure\":\"held\",\"nodes\":$n,\"bench\":$line}"
   done
 fi
 

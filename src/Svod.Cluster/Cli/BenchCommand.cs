@@ -63,7 +63,7 @@ internal static class BenchCommand
         var idle = new Option<int>("--idle-streams")
         {
             Description = "Load mode: instead of load, open this many utterances holding one message of frames each and " +
-                "report the node's memory per open channel.",
+                "report the memory per open channel of every node given (summed over a cluster's nodes).",
         };
         var command = new Command("bench",
             "Measure AdvanceDecoding frames/s on one thread for several batch sizes, beside this core's SGEMM rate; " +

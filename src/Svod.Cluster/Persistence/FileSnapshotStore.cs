@@ -177,21 +177,64 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
     public async Task<bool> CompleteAsync(string utteranceId, int shard, long epoch, byte[] final, TimeSpan retention,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(utteranceId);
         ArgumentNullException.ThrowIfNull(final);
+        await FinishAsync([new FinishedUtterance(utteranceId, shard, epoch, final, retention)], cancellationToken);
+        return true;
+    }
+
+    /// <summary>Forgets the utterance; nothing is written (no fsync) when nothing is stored for it.</summary>
+    public Task DeleteAsync(string utteranceId, int shard, long epoch, CancellationToken cancellationToken) =>
+        FinishAsync([new FinishedUtterance(utteranceId, shard, epoch, null, TimeSpan.Zero)], cancellationToken);
+
+    /// <summary>Every completion and deletion of the batch in one append and one flush to disk. Never fenced.
+    /// </summary>
+    public async Task<IReadOnlySet<string>> FinishAsync(IReadOnlyList<FinishedUtterance> batch,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var last = FinishedUtterance.LastOfEach(batch);
         await _gate.WaitAsync(cancellationToken);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var expires = ExpiryOf(retention);
             ResetBuffer();
-            var offset = _end;
-            var size = EncodeRecord(_buffer, RecordKind.Complete, utteranceId, shard, epoch, expires, final);
-            AppendBuffer();
-            Remove(_snapshots, utteranceId);
-            Put(_finals, utteranceId, new Entry(shard, epoch, expires, offset, size));
-            CompactIfMostlyDead();
-            return true;
+            var kept = new List<(string Id, Entry Entry)>(last.Count);
+            var forgotten = new List<string>();
+            foreach (var (id, shard, epoch, final, retention) in last)
+            {
+                var offset = _end + _buffer.WrittenCount;
+                if (final is not null)
+                {
+                    var expires = ExpiryOf(retention);
+                    var size = EncodeRecord(_buffer, RecordKind.Complete, id, shard, epoch, expires, final);
+                    kept.Add((id, new Entry(shard, epoch, expires, offset, size)));
+                }
+                else if (_snapshots.ContainsKey(id) || _finals.ContainsKey(id))
+                {
+                    EncodeRecord(_buffer, RecordKind.Delete, id, shard, epoch, 0, default);
+                    forgotten.Add(id);
+                }
+            }
+
+            if (_buffer.WrittenCount > 0)
+            {
+                AppendBuffer();
+                foreach (var (id, entry) in kept)
+                {
+                    Remove(_snapshots, id);
+                    Put(_finals, id, entry);
+                }
+
+                foreach (var id in forgotten)
+                {
+                    Remove(_snapshots, id);
+                    Remove(_finals, id);
+                }
+
+                CompactIfMostlyDead();
+            }
+
+            return FrozenSet<string>.Empty;
         }
         finally
         {
@@ -209,31 +252,6 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
             return _finals.TryGetValue(utteranceId, out var entry) && entry.Value > NowMilliseconds()
                 ? ReadData(utteranceId, entry)
                 : null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    public async Task DeleteAsync(string utteranceId, int shard, long epoch, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(utteranceId);
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_snapshots.ContainsKey(utteranceId) && !_finals.ContainsKey(utteranceId))
-            {
-                return; // nothing to forget: no write, no fsync
-            }
-
-            ResetBuffer();
-            EncodeRecord(_buffer, RecordKind.Delete, utteranceId, shard, epoch, 0, default);
-            AppendBuffer();
-            Remove(_snapshots, utteranceId);
-            Remove(_finals, utteranceId);
-            CompactIfMostlyDead();
         }
         finally
         {

@@ -31,6 +31,14 @@ public interface ISnapshotStore : IAsyncDisposable
     Task<bool> CompleteAsync(string utteranceId, int shard, long epoch, byte[] final, TimeSpan retention,
         CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Many utterances finished, written at once (one round trip, one flush to disk): each entry is
+    /// <see cref="CompleteAsync"/> when it carries a final and <see cref="DeleteAsync"/> when it does not, fenced the
+    /// same way. Of several entries for one utterance the last counts, as if they ran in order. Returns the utterance
+    /// ids fenced (their shard is not this node's at their epoch).
+    /// </summary>
+    Task<IReadOnlySet<string>> FinishAsync(IReadOnlyList<FinishedUtterance> batch, CancellationToken cancellationToken);
+
     /// <summary>A retained, unexpired final, or null.</summary>
     Task<byte[]?> ReadFinalAsync(string utteranceId, CancellationToken cancellationToken);
 
@@ -48,3 +56,24 @@ public interface ISnapshotStore : IAsyncDisposable
 /// <paramref name="Epoch"/> of <paramref name="Shard"/>.
 /// </summary>
 public sealed record ChannelSnapshot(string UtteranceId, int Shard, long Epoch, long Frames, byte[] State);
+
+/// <summary>
+/// An utterance that ended, for <see cref="ISnapshotStore.FinishAsync"/>: with <paramref name="Final"/> (protobuf
+/// <c>Result</c> bytes) it completed and its final is kept for <paramref name="Retention"/>; without, it is forgotten
+/// (cancelled, abandoned, failed). Either way its snapshot goes.
+/// </summary>
+public sealed record FinishedUtterance(string UtteranceId, int Shard, long Epoch, byte[]? Final, TimeSpan Retention)
+{
+    /// <summary>The last entry of each utterance, in the order those last entries came.</summary>
+    internal static IReadOnlyList<FinishedUtterance> LastOfEach(IReadOnlyList<FinishedUtterance> batch)
+    {
+        var last = new Dictionary<string, int>(batch.Count, StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(batch[i]);
+            last[batch[i].UtteranceId] = i;
+        }
+
+        return last.Count == batch.Count ? batch : [.. batch.Where((f, i) => last[f.UtteranceId] == i)];
+    }
+}

@@ -28,27 +28,26 @@ public sealed class PostgresSnapshotStore : ISnapshotStore
         RETURNING utterance_id
         """;
 
-    // One statement, so one transaction: the fence is read once and both the delete and the upsert depend on it.
-    // Data-modifying CTEs run whether or not the outer query reads them; the outer INSERT yields a row only when the
-    // fence held.
-    private const string CompleteSql = """
+    // Completions and deletions of many utterances in one statement, so one transaction: the fence is read once and
+    // every change depends on it. Ids are unique (FinishedUtterance.LastOfEach), so the DELETE and the INSERT on
+    // finals never touch one row twice. Data-modifying CTEs run whether or not the outer query reads them; the outer
+    // SELECT names the utterances whose fence held.
+    private const string FinishSql = """
         WITH owned AS (
-            SELECT shard_id FROM svod.shards WHERE shard_id = $2 AND epoch = $3 AND owner = $4),
+            SELECT t.utterance_id, t.shard_id, t.result, t.retention
+            FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bytea[], $5::interval[])
+                AS t (utterance_id, shard_id, epoch, result, retention)
+            JOIN svod.shards s ON s.shard_id = t.shard_id AND s.epoch = t.epoch AND s.owner = $6),
         dropped AS (
-            DELETE FROM svod.snapshots WHERE utterance_id = $1 AND EXISTS (SELECT FROM owned))
-        INSERT INTO svod.finals (utterance_id, shard_id, result, expires_at)
-        SELECT $1, shard_id, $5, now() + $6::interval FROM owned
-        ON CONFLICT (utterance_id) DO UPDATE
-            SET shard_id = excluded.shard_id, result = excluded.result, expires_at = excluded.expires_at
-        RETURNING true
-        """;
-
-    private const string DeleteSql = """
-        WITH owned AS (
-            SELECT shard_id FROM svod.shards WHERE shard_id = $2 AND epoch = $3 AND owner = $4),
+            DELETE FROM svod.snapshots n USING owned o WHERE n.utterance_id = o.utterance_id),
         forgotten AS (
-            DELETE FROM svod.finals WHERE utterance_id = $1 AND EXISTS (SELECT FROM owned))
-        DELETE FROM svod.snapshots WHERE utterance_id = $1 AND EXISTS (SELECT FROM owned)
+            DELETE FROM svod.finals f USING owned o WHERE f.utterance_id = o.utterance_id AND o.result IS NULL),
+        kept AS (
+            INSERT INTO svod.finals (utterance_id, shard_id, result, expires_at)
+            SELECT utterance_id, shard_id, result, now() + retention FROM owned WHERE result IS NOT NULL
+            ON CONFLICT (utterance_id) DO UPDATE
+                SET shard_id = excluded.shard_id, result = excluded.result, expires_at = excluded.expires_at)
+        SELECT utterance_id FROM owned
         """;
 
     private const string ReadSql = "SELECT shard_id, epoch, frames, state FROM svod.snapshots WHERE utterance_id = $1";
@@ -131,16 +130,40 @@ public sealed class PostgresSnapshotStore : ISnapshotStore
     public async Task<bool> CompleteAsync(string utteranceId, int shard, long epoch, byte[] final, TimeSpan retention,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(utteranceId);
         ArgumentNullException.ThrowIfNull(final);
-        await using var command = _database.CreateCommand(CompleteSql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = utteranceId });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = shard });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
+        return (await FinishAsync([new FinishedUtterance(utteranceId, shard, epoch, final, retention)],
+            cancellationToken)).Count == 0;
+    }
+
+    public Task DeleteAsync(string utteranceId, int shard, long epoch, CancellationToken cancellationToken) =>
+        FinishAsync([new FinishedUtterance(utteranceId, shard, epoch, null, TimeSpan.Zero)], cancellationToken);
+
+    public async Task<IReadOnlySet<string>> FinishAsync(IReadOnlyList<FinishedUtterance> batch,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            return FrozenSet<string>.Empty;
+        }
+
+        var last = FinishedUtterance.LastOfEach(batch);
+        await using var command = _database.CreateCommand(FinishSql);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. last.Select(f => f.UtteranceId)] });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. last.Select(f => f.Shard)] });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. last.Select(f => f.Epoch)] });
+        command.Parameters.Add(new NpgsqlParameter<byte[]?[]> { TypedValue = [.. last.Select(f => f.Final)] });
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan[]> { TypedValue = [.. last.Select(f => f.Retention)] });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _nodeId });
-        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = final });
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = retention });
-        return await command.ExecuteScalarAsync(cancellationToken) is true;
+
+        var fenced = new HashSet<string>(last.Select(f => f.UtteranceId), StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            fenced.Remove(reader.GetString(0));
+        }
+
+        return fenced;
     }
 
     public async Task<byte[]?> ReadFinalAsync(string utteranceId, CancellationToken cancellationToken)
@@ -149,17 +172,6 @@ public sealed class PostgresSnapshotStore : ISnapshotStore
         await using var command = _database.CreateCommand(ReadFinalSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = utteranceId });
         return await command.ExecuteScalarAsync(cancellationToken) as byte[];
-    }
-
-    public async Task DeleteAsync(string utteranceId, int shard, long epoch, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(utteranceId);
-        await using var command = _database.CreateCommand(DeleteSql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = utteranceId });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = shard });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = epoch });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _nodeId });
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Removes finals past their retention (returns how many) and snapshots abandoned for longer than the

@@ -9,8 +9,9 @@ namespace Svod.Cluster.Persistence;
 /// A node's one writer to its <see cref="ISnapshotStore"/>. Every <c>snapshot-interval</c> it asks each dirty channel
 /// actor for a snapshot (taken at a frame boundary the actor knows), writes them all in one batch, tells each actor
 /// what is durable (the actor acknowledges it to its client) and tells fenced ones that their shard is gone. Finals and
-/// deletions go through the same queue after the batch, so a node's writes of one utterance reach the store in the
-/// order they were made. A store that fails keeps everything queued and is retried next interval.
+/// deletions queue up and are written after the batch, all in one more round trip, so a node's writes of one utterance
+/// reach the store in the order they were made. A store that fails keeps everything queued and is retried next
+/// interval.
 /// </summary>
 public sealed partial class SnapshotWriter : IAsyncDisposable
 {
@@ -22,7 +23,8 @@ public sealed partial class SnapshotWriter : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<string, ActorRef<ChannelMessage>> _dirty = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<Func<CancellationToken, Task>> _after = new();
+    // Finals and deletions in the order they came; the front ones are removed once written.
+    private readonly List<FinishedUtterance> _finished = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private readonly Task _loop;
@@ -54,15 +56,23 @@ public sealed partial class SnapshotWriter : IAsyncDisposable
     /// <summary>After the next batch: keep the final, delete the snapshot.</summary>
     public void Complete(string utteranceId, int shard, long epoch, byte[] final, TimeSpan retention)
     {
-        _dirty.TryRemove(utteranceId, out _);
-        _after.Enqueue(ct => _store.CompleteAsync(utteranceId, shard, epoch, final, retention, ct));
+        ArgumentNullException.ThrowIfNull(final);
+        Finish(new FinishedUtterance(utteranceId, shard, epoch, final, retention));
     }
 
     /// <summary>After the next batch: forget the utterance (cancelled, timed out, failed).</summary>
     public void Delete(string utteranceId, int shard, long epoch)
     {
-        _dirty.TryRemove(utteranceId, out _);
-        _after.Enqueue(ct => _store.DeleteAsync(utteranceId, shard, epoch, ct));
+        Finish(new FinishedUtterance(utteranceId, shard, epoch, null, TimeSpan.Zero));
+    }
+
+    private void Finish(FinishedUtterance finished)
+    {
+        _dirty.TryRemove(finished.UtteranceId, out _);
+        lock (_finished)
+        {
+            _finished.Add(finished);
+        }
     }
 
     /// <summary>Writes what is dirty now, then stops.</summary>
@@ -154,11 +164,22 @@ public sealed partial class SnapshotWriter : IAsyncDisposable
             Interlocked.Add(ref _fenced, skipped.Count);
         }
 
-        while (_after.TryPeek(out var operation))
+        FinishedUtterance[] finished;
+        lock (_finished)
         {
-            await operation(cancellationToken);
-            _after.TryDequeue(out _);
-            Interlocked.Increment(ref _operations);
+            finished = [.. _finished];
+        }
+
+        if (finished.Length > 0)
+        {
+            await _store.FinishAsync(finished, cancellationToken);
+            lock (_finished)
+            {
+                // Only this flush (under _flushing) removes, and only from the front: what came meanwhile stays.
+                _finished.RemoveRange(0, finished.Length);
+            }
+
+            Interlocked.Add(ref _operations, finished.Length);
         }
 
         Interlocked.Increment(ref _batches);

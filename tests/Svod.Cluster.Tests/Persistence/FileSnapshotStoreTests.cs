@@ -118,6 +118,38 @@ public sealed class FileSnapshotStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Finishing_a_batch_completes_and_forgets_in_one_append_keeping_the_last_entry_across_a_reopen()
+    {
+        await using (var store = FileSnapshotStore.Open(_dir.Path))
+        {
+            await store.WriteAsync([.. new[] { "a", "b", "c", "twice" }.Select(id => Snapshots.Create(id, 1, 1, 10))],
+                _none);
+
+            Assert.Empty(await store.FinishAsync(
+            [
+                new FinishedUtterance("a", 1, 1, [1], Retention),
+                new FinishedUtterance("b", 1, 1, null, Retention),
+                new FinishedUtterance("never-written", 1, 1, null, Retention),
+                new FinishedUtterance("twice", 1, 1, [1], Retention),
+                new FinishedUtterance("twice", 1, 1, [2], Retention),
+            ], _none));
+
+            Assert.Equal(new byte[] { 1 }, await store.ReadFinalAsync("a", _none));
+            Assert.Null(await store.ReadAsync("b", _none));
+        }
+
+        await using var reopened = FileSnapshotStore.Open(_dir.Path);
+        // 4 snapshots, then a, b, twice (the last entry only; forgetting an unknown utterance writes nothing)
+        Assert.Equal(7, reopened.RecoveredRecords);
+        Assert.Null(await reopened.ReadAsync("a", _none));
+        Assert.Equal(new byte[] { 1 }, await reopened.ReadFinalAsync("a", _none));
+        Assert.Null(await reopened.ReadAsync("b", _none));
+        Assert.Null(await reopened.ReadFinalAsync("b", _none));
+        Assert.NotNull(await reopened.ReadAsync("c", _none));
+        Assert.Equal(new byte[] { 2 }, await reopened.ReadFinalAsync("twice", _none));
+    }
+
+    [Fact]
     public async Task A_deleted_snapshot_stays_deleted_across_a_reopen()
     {
         await using (var store = FileSnapshotStore.Open(_dir.Path))

@@ -184,6 +184,53 @@ public sealed class PostgresSnapshotStoreTests(PostgresFixture postgres, ITestOu
     }
 
     [Fact]
+    public async Task Finishing_a_batch_completes_and_forgets_in_one_call_skipping_the_fenced_and_keeping_the_last_entry()
+    {
+        await using var db = await MigratedDatabaseAsync();
+        if (db is null)
+        {
+            return;
+        }
+
+        await OwnAsync(db, shard: 1, Node, epoch: 5);
+        await OwnAsync(db, shard: 2, Other, epoch: 1);
+        var store = new PostgresSnapshotStore(db, Node);
+        var ids = Enumerable.Range(0, 600).Select(i => $"u{i}").ToArray();
+        await store.WriteAsync([.. ids.Select(id => Snapshots.Create(id, 1, 5, frames: 10))], _none);
+        Assert.True(await store.CompleteAsync("forget-me", 1, 5, [9], Retention, _none));
+        var theirs = Snapshots.Create("theirs", 2, 1, frames: 10);
+        await new PostgresSnapshotStore(db, Other).WriteAsync([theirs], _none);
+
+        // Even ids complete, odd ones are forgotten; "twice" completes, then is forgotten, then completes again.
+        FinishedUtterance[] batch =
+        [
+            .. ids.Select((id, i) => new FinishedUtterance(id, 1, 5, i % 2 == 0 ? [(byte)i] : null, Retention)),
+            new("forget-me", 1, 5, null, Retention),
+            new("stale", 1, 4, [1], Retention),
+            new("theirs", 2, 1, null, Retention),
+            new("twice", 1, 5, [1], Retention),
+            new("twice", 1, 5, null, Retention),
+            new("twice", 1, 5, [2], Retention),
+        ];
+
+        var fenced = await store.FinishAsync(batch, _none);
+
+        Assert.Equal(["stale", "theirs"], fenced.Order());
+        Assert.Equal(0L, await ScalarAsync(db, "SELECT count(*) FROM svod.snapshots WHERE shard_id = 1"));
+        for (var i = 0; i < ids.Length; i += 50)
+        {
+            Assert.Equal(i % 2 == 0 ? [(byte)i] : null, await store.ReadFinalAsync(ids[i], _none));
+            Assert.Equal(i % 2 == 0 ? null : [(byte)(i + 1)], await store.ReadFinalAsync(ids[i + 1], _none));
+        }
+
+        Assert.Equal(301L, await ScalarAsync(db, "SELECT count(*) FROM svod.finals"));
+        Assert.Null(await store.ReadFinalAsync("forget-me", _none));
+        Assert.Null(await store.ReadFinalAsync("stale", _none));
+        Assert.Equal([2], await store.ReadFinalAsync("twice", _none));
+        Snapshots.AssertEqual(theirs, await store.ReadAsync("theirs", _none));
+    }
+
+    [Fact]
     public async Task An_expired_final_is_hidden_and_expire_removes_only_it()
     {
         await using var db = await MigratedDatabaseAsync();
