@@ -64,7 +64,8 @@ internal static class NodeCommand
     {
         var directory = Path.GetFullPath(settings.Options.Persistence.Directory);
         await using var node = Create(settings, () => new NodeHost(settings, served,
-            logs => FileSnapshotStore.Open(directory, logs?.CreateLogger<FileSnapshotStore>())), directory);
+            logs => FileSnapshotStore.Open(directory, logs?.CreateLogger<FileSnapshotStore>(),
+                abandonedAfter: settings.Options.Persistence.FinalRetention)), directory);
         await ListenAsync(node, settings, served, cancellationToken);
         await node.WaitForShutdownAsync(cancellationToken);
         return ExitCodes.Ok;

@@ -56,7 +56,8 @@ public sealed class PersistenceOptions
     [ConfigurationKeyName("snapshot-interval")]
     public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>How long a final is kept for a client whose node died before it got it.</summary>
+    /// <summary>How long a final is kept for a client whose node died before it got it; also how long a snapshot
+    /// nobody writes is kept before it counts as abandoned.</summary>
     [ConfigurationKeyName("final-retention")]
     public TimeSpan FinalRetention { get; set; } = TimeSpan.FromMinutes(10);
 

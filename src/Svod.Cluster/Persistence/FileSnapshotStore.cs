@@ -30,6 +30,10 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly long _compactAbove;
+    private readonly long _abandonedAfterMs;
+    // Per snapshot, its frames when an expiry sweep first saw them and when: unchanged for the abandonment time, the
+    // client never came back. Not persisted: after a reopen the clock starts again (later removal, never earlier).
+    private readonly Dictionary<string, (long Frames, long Since)> _unchanged = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, Entry> _snapshots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Entry> _finals = new(StringComparer.Ordinal);
@@ -41,8 +45,9 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
     private bool _disposed;
 
     private FileSnapshotStore(string directory, FileStream lockFile, long compactAbove, ILogger logger,
-        TimeProvider time)
+        TimeProvider time, TimeSpan abandonedAfter)
     {
+        _abandonedAfterMs = (long)abandonedAfter.TotalMilliseconds;
         Directory = directory;
         _logPath = Path.Combine(directory, LogName);
         _lock = lockFile;
@@ -70,16 +75,19 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
 
     /// <summary>
     /// Opens (creating if missing) the store in <paramref name="directory"/>: takes its lock, replays the log and
-    /// cuts off a torn or corrupt tail (logged as a warning).
+    /// cuts off a torn or corrupt tail (logged as a warning). A snapshot left unchanged for
+    /// <paramref name="abandonedAfter"/> (default 10 minutes) is removed by <see cref="ExpireAsync"/>: its client
+    /// vanished and never resumed the utterance.
     /// </summary>
     /// <exception cref="IOException">Another process holds the directory.</exception>
-    public static FileSnapshotStore Open(string directory, ILogger? logger = null, TimeProvider? timeProvider = null) =>
-        Open(directory, DefaultCompactAbove, logger, timeProvider);
+    public static FileSnapshotStore Open(string directory, ILogger? logger = null, TimeProvider? timeProvider = null,
+        TimeSpan? abandonedAfter = null) =>
+        Open(directory, DefaultCompactAbove, logger, timeProvider, abandonedAfter);
 
-    /// <summary><see cref="Open(string, ILogger?, TimeProvider?)"/> compacting from <paramref name="compactAbove"/>
-    /// bytes instead of 1 MiB (tests).</summary>
+    /// <summary><see cref="Open(string, ILogger?, TimeProvider?, TimeSpan?)"/> compacting from
+    /// <paramref name="compactAbove"/> bytes instead of 1 MiB (tests).</summary>
     internal static FileSnapshotStore Open(string directory, long compactAbove, ILogger? logger = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null, TimeSpan? abandonedAfter = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         directory = Path.GetFullPath(directory);
@@ -89,7 +97,7 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
         try
         {
             store = new FileSnapshotStore(directory, lockFile, compactAbove, logger ?? NullLogger.Instance,
-                timeProvider ?? TimeProvider.System);
+                timeProvider ?? TimeProvider.System, abandonedAfter ?? TimeSpan.FromMinutes(10));
             store.Recover();
             store.CompactIfMostlyDead();
             return store;
@@ -259,17 +267,58 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
         }
     }
 
-    /// <summary>Forgets finals past their expiry. Nothing is written: a replay finds them expired by their time and
-    /// forgets them at open.</summary>
+    /// <summary>Forgets finals past their expiry (returns how many; nothing is written: a replay finds them expired by
+    /// their time) and snapshots unchanged over sweeps for the abandonment time (one delete record each, one append).
+    /// </summary>
     public async Task<int> ExpireAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        int expired;
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            expired = ForgetExpiredFinals();
+            CompactIfMostlyDead();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        var abandoned = await AbandonedAsync(cancellationToken);
+        if (abandoned.Count > 0)
+        {
+            await FinishAsync(abandoned, cancellationToken);
+        }
+
+        return expired;
+    }
+
+    private async Task<List<FinishedUtterance>> AbandonedAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var expired = ForgetExpiredFinals();
-            CompactIfMostlyDead();
-            return expired;
+            var now = NowMilliseconds();
+            var abandoned = new List<FinishedUtterance>();
+            foreach (var (id, entry) in _snapshots)
+            {
+                if (!_unchanged.TryGetValue(id, out var seen) || seen.Frames != entry.Value)
+                {
+                    _unchanged[id] = (entry.Value, now);
+                }
+                else if (now - seen.Since >= _abandonedAfterMs)
+                {
+                    abandoned.Add(new FinishedUtterance(id, entry.Shard, entry.Epoch, null, TimeSpan.Zero));
+                }
+            }
+
+            foreach (var id in _unchanged.Keys.Where(id => !_snapshots.ContainsKey(id)).ToList())
+            {
+                _unchanged.Remove(id);
+            }
+
+            return abandoned;
         }
         finally
         {

@@ -150,6 +150,31 @@ public sealed class FileSnapshotStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Expiry_removes_snapshots_left_unchanged_for_the_abandonment_time_for_good()
+    {
+        var time = new ManualTimeProvider();
+        await using (var store = FileSnapshotStore.Open(_dir.Path, logger: null, time, TimeSpan.FromMinutes(10)))
+        {
+            await store.WriteAsync([Snapshots.Create("gone", 1, 1, 10), Snapshots.Create("live", 1, 1, 10)], _none);
+            await store.ExpireAsync(_none);
+            time.Advance(TimeSpan.FromMinutes(6));
+            await store.WriteAsync([Snapshots.Create("live", 1, 1, 20)], _none);
+            await store.ExpireAsync(_none);
+            Assert.NotNull(await store.ReadAsync("gone", _none));
+
+            time.Advance(TimeSpan.FromMinutes(5));
+            await store.ExpireAsync(_none);
+
+            Assert.Null(await store.ReadAsync("gone", _none));
+            Assert.NotNull(await store.ReadAsync("live", _none));
+        }
+
+        await using var reopened = FileSnapshotStore.Open(_dir.Path, logger: null, time);
+        Assert.Null(await reopened.ReadAsync("gone", _none));
+        Assert.NotNull(await reopened.ReadAsync("live", _none));
+    }
+
+    [Fact]
     public async Task A_deleted_snapshot_stays_deleted_across_a_reopen()
     {
         await using (var store = FileSnapshotStore.Open(_dir.Path))
