@@ -122,7 +122,7 @@ public sealed class ConfigurationTests
     [Theory]
     [InlineData("svod.lanes.count = lots", "svod.lanes.count")]
     [InlineData("svod.lanes.count = 0", "svod.lanes.count must be at least 1")]
-    [InlineData("svod.decoding.backend = tpu", "svod.decoding.backend must be cpu or auto")]
+    [InlineData("svod.decoding.backend = tpu", "svod.decoding.backend must be cpu, cuda or auto")]
     [InlineData("svod.decoding.threads = -2", "svod.decoding.threads must be at least 1")]
     public void A_bad_value_names_the_key_and_where_it_was_set(string line, string named)
     {

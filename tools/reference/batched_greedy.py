@@ -21,9 +21,20 @@ Two GEMM back-ends (`gemm`):
   slow BLAS would do; closer to what a pip/MKL torch gets with the plain modules.
 "auto" picks xnnpack when available.
 
+Devices (`device`): "cpu" (default) as above. "cuda": the head is copied to the GPU, frames
+are moved there (a no-op for frames already on it) and all of the math is plain eager torch
+ops on the GPU; XNNPACK is CPU-only, so `gemm` becomes
+* "cuda" (from "auto" or "xnnpack"): the hand-written LSTM cell and per-token layer-0 table of
+  the xnnpack path, with F.linear (cuBLAS) GEMMs;
+* "cuda-modules" (from "blas"): the modules themselves (nn.LSTM goes to cuDNN).
+TF32 is switched off (torch.backends.cuda.matmul / cudnn.allow_tf32 = False) so the GPU does
+f32 math like the CPU path and the Svod kernels. The padded time-major encoder projection is
+built with one gather instead of a copy per lane (a kernel launch each on the GPU).
+
 The decision is argmax over the joint logits (log_softmax is monotone; GigaAM takes argmax
 of log_softmax, which differs only at float near-ties, see make_reference.py --min-margin).
 """
+import copy
 import functools
 from typing import List, Tuple
 
@@ -65,12 +76,25 @@ def make_linear(weight: Tensor, bias: Tensor, gemm: str = "auto"):
 
 
 class BatchedGreedyDecoder:
-    def __init__(self, head: RNNTHead, max_symbols: int, gemm: str = "auto"):
-        if gemm == "auto":
-            gemm = "xnnpack" if xnnpack_available() else "blas"
-        if gemm not in ("xnnpack", "blas"):
+    def __init__(self, head: RNNTHead, max_symbols: int, gemm: str = "auto",
+                 device: str = "cpu"):
+        self.device = torch.device(device)
+        if gemm not in ("auto", "xnnpack", "blas"):
             raise ValueError(f"unknown gemm back-end {gemm}")
+        if self.device.type == "cuda":
+            if not torch.cuda.is_available():
+                raise RuntimeError("device cuda requested but torch.cuda.is_available() is False")
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+            gemm = "cuda-modules" if gemm == "blas" else "cuda"
+            head = copy.deepcopy(head).to(self.device).eval()
+        elif self.device.type != "cpu":
+            raise ValueError(f"unsupported device {device}")
+        elif gemm == "auto":
+            gemm = "xnnpack" if xnnpack_available() else "blas"
         self.gemm = gemm
+        # hand-written LSTM cell + layer-0 table (xnnpack, cuda) or the modules (blas, cuda-modules)
+        self.hand = gemm in ("xnnpack", "cuda")
         self.head = head
         self.max_symbols = max_symbols
         dec, joint = head.decoder, head.joint
@@ -79,14 +103,15 @@ class BatchedGreedyDecoder:
         self.L = dec.lstm.num_layers
         self.H = joint.enc.out_features
         with torch.inference_mode():
-            if gemm == "xnnpack":
-                self.enc = _XLinear(joint.enc.weight, joint.enc.bias)
-                self.pred = _XLinear(joint.pred.weight, joint.pred.bias)
-                self.out = _XLinear(joint.joint_net[1].weight, joint.joint_net[1].bias)
+            if self.hand:
+                lin = _XLinear if gemm == "xnnpack" else (lambda w, b: make_linear(w, b, "blas"))
+                self.enc = lin(joint.enc.weight, joint.enc.bias)
+                self.pred = lin(joint.pred.weight, joint.pred.bias)
+                self.out = lin(joint.joint_net[1].weight, joint.joint_net[1].bias)
                 lstm = dec.lstm
-                self.hh = [_XLinear(getattr(lstm, f"weight_hh_l{l}"), getattr(lstm, f"bias_hh_l{l}"))
+                self.hh = [lin(getattr(lstm, f"weight_hh_l{l}"), getattr(lstm, f"bias_hh_l{l}"))
                            for l in range(self.L)]
-                self.ih = [_XLinear(getattr(lstm, f"weight_ih_l{l}"), getattr(lstm, f"bias_ih_l{l}"))
+                self.ih = [lin(getattr(lstm, f"weight_ih_l{l}"), getattr(lstm, f"bias_ih_l{l}"))
                            for l in range(self.L)]
                 # layer-0 input half per token: W_ih0 · embed[k] + b_ih0
                 self.table0 = self.ih[0](dec.embed.weight.detach()).contiguous()
@@ -99,7 +124,7 @@ class BatchedGreedyDecoder:
 
     # ---- predictor -------------------------------------------------------------------
     def _cells(self, x_half0: Tensor, hs: List[Tensor], cs: List[Tensor]):
-        """One LSTM step (xnnpack path). x_half0: layer-0 input half incl. b_ih0."""
+        """One LSTM step (hand-written cell: xnnpack / cuda). x_half0: layer-0 input half incl. b_ih0."""
         new_h, new_c = [], []
         x = None
         for l in range(self.L):
@@ -115,20 +140,20 @@ class BatchedGreedyDecoder:
     def _init_state(self):
         """Predictor on the empty prefix: zero input, zero state (shared by every lane)."""
         P = self.P
-        if self.gemm == "xnnpack":
-            z = torch.zeros(1, P)
+        if self.hand:
+            z = torch.zeros(1, P, device=self.device)
             h, c, g = self._cells(self.zero_in0, [z] * self.L, [z] * self.L)
             self.h0 = torch.stack(h)  # [L, 1, P]
             self.c0 = torch.stack(c)
             self.pp0 = self.pred(g)  # [1, H]
         else:
-            g, (h, c) = self.head.decoder.lstm(torch.zeros(1, 1, P))
+            g, (h, c) = self.head.decoder.lstm(torch.zeros(1, 1, P, device=self.device))
             self.h0, self.c0 = h, c  # [L, 1, P]
             self.pp0 = self.pred(g[0])
 
     def _predict(self, lanes: Tensor, labels: Tensor, h: Tensor, c: Tensor, pp: Tensor):
         """Feed `labels` to the predictor of `lanes`; commit h, c and the cached pred(g)."""
-        if self.gemm == "xnnpack":
+        if self.hand:
             hs = [h[l].index_select(0, lanes) for l in range(self.L)]
             cs = [c[l].index_select(0, lanes) for l in range(self.L)]
             nh, nc, g = self._cells(self.table0.index_select(0, labels), hs, cs)
@@ -156,12 +181,22 @@ class BatchedGreedyDecoder:
         T = slens[0] if B else 0
         H = self.H
         # encoder projection of every frame: one GEMM, then time-major padded [T, B, H]
-        flat = self.enc(torch.cat([utts[i] for i in order], 0))
-        ep = torch.zeros(T, B, H)
-        off = 0
-        for j, n in enumerate(slens):
-            ep[:n, j] = flat[off:off + n]
-            off += n
+        dev = self.device
+        flat = self.enc(torch.cat([utts[i].to(dev) for i in order], 0))
+        if dev.type == "cpu":
+            ep = torch.zeros(T, B, H)
+            off = 0
+            for j, n in enumerate(slens):
+                ep[:n, j] = flat[off:off + n]
+                off += n
+        else:  # one gather: row off_j + t of flat, or the appended zero row past the end
+            ln = torch.tensor(slens, dtype=torch.long)
+            offs = torch.cumsum(ln, 0) - ln
+            ar = torch.arange(T, dtype=torch.long).unsqueeze(1)
+            idx = torch.where(ar < ln.unsqueeze(0), offs.unsqueeze(0) + ar,
+                              torch.full((), int(flat.shape[0]), dtype=torch.long))
+            flat = torch.cat([flat, flat.new_zeros(1, H)], 0)
+            ep = flat.index_select(0, idx.reshape(-1).to(dev)).view(T, B, H)
         # number of active lanes per frame (lanes sorted by length: a prefix)
         n_active = [0] * T
         j = B
@@ -179,9 +214,8 @@ class BatchedGreedyDecoder:
             et = ep[t]
             z = et[:n] + pp[:n]
             k = self.out(z.relu_()).argmax(1)
-            emit = k != blank
-            lanes = emit.nonzero().squeeze(1)
-            labels = k[emit]
+            lanes = (k != blank).nonzero().squeeze(1)
+            labels = k.index_select(0, lanes)
             sym = 0
             while lanes.numel() > 0:
                 rec_lanes.append(lanes)
@@ -193,13 +227,19 @@ class BatchedGreedyDecoder:
                     break
                 z = et.index_select(0, lanes) + pp.index_select(0, lanes)
                 k = self.out(z.relu_()).argmax(1)
-                emit = k != blank
-                lanes = lanes[emit]
-                labels = k[emit]
+                sel = (k != blank).nonzero().squeeze(1)  # one host sync per step
+                lanes = lanes.index_select(0, sel)
+                labels = k.index_select(0, sel)
         results = [([], []) for _ in range(B)]
-        for lanes, labels, t in zip(rec_lanes, rec_labels, rec_t):
-            for j, kk in zip(lanes.tolist(), labels.tolist()):
-                toks, frs = results[order[j]]
-                toks.append(kk)
-                frs.append(t)
+        if rec_lanes:  # one device->host copy each for lanes and labels
+            counts = [int(x.numel()) for x in rec_lanes]
+            all_lanes = torch.cat(rec_lanes).tolist()
+            all_labels = torch.cat(rec_labels).tolist()
+            i = 0
+            for cnt, t in zip(counts, rec_t):
+                for j, kk in zip(all_lanes[i:i + cnt], all_labels[i:i + cnt]):
+                    toks, frs = results[order[j]]
+                    toks.append(kk)
+                    frs.append(t)
+                i += cnt
         return results

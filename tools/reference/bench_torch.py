@@ -4,13 +4,18 @@ of a model directory on a frames directory.
 
     /usr/bin/python3 tools/reference/bench_torch.py --model DIR/model --frames DIR/frames \\
         [--batches 1,16,64,256] [--threads 1] [--seconds 3] [--gemm auto|xnnpack|blas] \\
-        [--sgemm] [--check]
+        [--device cpu|cuda] [--sgemm] [--check]
 
 stdout: one JSON line per measurement
-  {"impl":"pytorch","gemm":..,"threads":..,"batch":B,"frames":N,"seconds":S,
-   "frames_per_s":R,"tokens_per_frame":x}
-  {"impl":"sgemm","backend":..,"threads":..,"m":..,"n":..,"k":..,"gflops":..}      (--sgemm)
+  {"impl":"pytorch","device":"cpu"|"cuda","gemm":..,"threads":..,"batch":B,"frames":N,
+   "seconds":S,"frames_per_s":R,"tokens_per_frame":x}
+  {"impl":"sgemm","device":..,"backend":..,"threads":..,"m":..,"n":..,"k":..,"gflops":..}
+                                                                                   (--sgemm)
 stderr: --check results and notes.
+
+--device cuda: the head and the frames live on the GPU; decoding is the same eager batched
+greedy loop with plain torch ops ("gemm" reported as "cuda", or "cuda-modules" with
+--gemm blas; see batched_greedy.py); timing is bracketed by torch.cuda.synchronize().
 """
 import argparse
 import json
@@ -32,15 +37,22 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def check(md: ModelDir, utts, gemm: str, count: int, expected_path: str) -> bool:
-    """Batched decoding (one batch, and batches of 5) vs GigaAM's unbatched loop."""
+def sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def check(md: ModelDir, utts, gemm: str, count: int, expected_path: str,
+          device: str = "cpu") -> bool:
+    """Batched decoding (one batch, and batches of 5) vs GigaAM's unbatched loop (on the CPU)."""
     names = [n for n, _ in utts[:count]]
     frames = [f for _, f in utts[:count]]
-    dec = BatchedGreedyDecoder(md.head, md.max_symbols, gemm)
-    one = dec.decode(frames)
+    dec = BatchedGreedyDecoder(md.head, md.max_symbols, gemm, device)
+    dframes = [f.to(dec.device) for f in frames]
+    one = dec.decode(dframes)
     fives = []
-    for i in range(0, len(frames), 5):
-        fives.extend(dec.decode(frames[i:i + 5]))
+    for i in range(0, len(dframes), 5):
+        fives.extend(dec.decode(dframes[i:i + 5]))
     expected = {}
     if expected_path and os.path.exists(expected_path):
         with open(expected_path, encoding="utf-8") as f:
@@ -66,57 +78,64 @@ def check(md: ModelDir, utts, gemm: str, count: int, expected_path: str) -> bool
                 f"{r[0][j:j + 5]} vs {ref[0][j:j + 5]}; smallest reference margin "
                 f"{min(margins):.3g}")
     log(f"check: {ok}/{len(names)} utterances identical to GigaAM's unbatched greedy loop "
-        f"(gemm={dec.gemm}; one batch of {len(names)}, batches of 5"
+        f"(device={dec.device.type}, gemm={dec.gemm}; one batch of {len(names)}, batches of 5"
         + (f", expected.jsonl for {n_exp}" if n_exp else "") + ")")
     return ok == len(names)
 
 
-def bench(md: ModelDir, utts, batches, seconds: float, gemm: str, threads: int):
-    dec = BatchedGreedyDecoder(md.head, md.max_symbols, gemm)
-    frames = [f for _, f in utts]
+def bench(md: ModelDir, utts, batches, seconds: float, gemm: str, threads: int,
+          device: str = "cpu"):
+    dec = BatchedGreedyDecoder(md.head, md.max_symbols, gemm, device)
+    frames = [f.to(dec.device) for _, f in utts]  # on the GPU with --device cuda
     n = len(frames)
     for B in batches:
+        # batches of B utterances; the files are cycled when there are fewer than B
         nb = max(1, n // B)
         groups = [[frames[(j * B + k) % n] for k in range(B)] for j in range(nb)]
         dec.decode(groups[0])  # warm-up
+        sync(device)
         done_frames = done_tokens = 0
         t0 = time.perf_counter()
         elapsed = 0.0
         while elapsed < seconds:
             for g in groups:
                 res = dec.decode(g)
+                sync(device)
                 done_frames += sum(int(x.shape[0]) for x in g)
                 done_tokens += sum(len(t) for t, _ in res)
                 elapsed = time.perf_counter() - t0
                 if elapsed >= seconds:
                     break
-        print(json.dumps({"impl": "pytorch", "gemm": dec.gemm, "threads": threads, "batch": B,
+        print(json.dumps({"impl": "pytorch", "device": device, "gemm": dec.gemm,
+                          "threads": threads, "batch": B,
                           "frames": done_frames, "seconds": round(elapsed, 3),
                           "frames_per_s": round(done_frames / elapsed, 1),
                           "tokens_per_frame": round(done_tokens / done_frames, 4)}),
               flush=True)
 
 
-def sgemm(threads: int, seconds: float = 1.0):
+def sgemm(threads: int, seconds: float = 1.0, device: str = "cpu"):
     shapes = [(1024, 1024, 1024), (64, 1280, 320)]  # (m, n, k); the second: B=64 LSTM step
     for m, n, k in shapes:
-        a = torch.randn(m, k)
-        b = torch.randn(k, n)
-        runs = [("blas", lambda: torch.mm(a, b))]
-        if xnnpack_available():
+        a = torch.randn(m, k, device=device)
+        b = torch.randn(k, n, device=device)
+        runs = [("cublas" if device == "cuda" else "blas", lambda: torch.mm(a, b))]
+        if device == "cpu" and xnnpack_available():
             packed = torch.ops.prepacked.linear_clamp_prepack(b.t().contiguous(), None)
             runs.append(("xnnpack", lambda: torch.ops.prepacked.linear_clamp_run(a, packed)))
         for name, fn in runs:
             fn()
+            sync(device)
             it = 0
             t0 = time.perf_counter()
             while True:
                 fn()
                 it += 1
+                sync(device)
                 dt = time.perf_counter() - t0
                 if dt >= seconds:
                     break
-            print(json.dumps({"impl": "sgemm", "backend": name, "threads": threads, "m": m,
+            print(json.dumps({"impl": "sgemm", "device": device, "backend": name, "threads": threads, "m": m,
                               "n": n, "k": k, "gflops": round(2.0 * m * n * k * it / dt / 1e9, 2)}),
                   flush=True)
 
@@ -128,7 +147,10 @@ def main(argv=None):
     ap.add_argument("--batches", default="1,16,64,256")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--gemm", choices=("auto", "xnnpack", "blas"), default="auto")
+    ap.add_argument("--gemm", choices=("auto", "xnnpack", "blas"), default="auto",
+                    help="CPU back-end; with --device cuda: auto/xnnpack -> 'cuda' "
+                         "(hand-written cell), blas -> 'cuda-modules' (nn.LSTM/cuDNN)")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ap.add_argument("--sgemm", action="store_true")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--check-count", type=int, default=32)
@@ -137,8 +159,14 @@ def main(argv=None):
     ap.add_argument("--no-bench", action="store_true", help="only --check / --sgemm")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
+    if a.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: torch.cuda.is_available() is False "
+                 f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
+    if a.device == "cuda":
+        log(f"device: {torch.cuda.get_device_name()} (torch {torch.__version__}, "
+            f"CUDA {torch.version.cuda}); TF32 off")
     if a.sgemm:
-        sgemm(a.threads)
+        sgemm(a.threads, device=a.device)
     md = ModelDir(a.model)
     utts = load_frames(a.frames)
     if not utts:
@@ -150,9 +178,10 @@ def main(argv=None):
     ok = True
     if a.check:
         exp = a.expected or os.path.join(os.path.dirname(os.path.abspath(a.frames)), "expected.jsonl")
-        ok = check(md, utts, a.gemm, a.check_count, exp)
+        ok = check(md, utts, a.gemm, a.check_count, exp, a.device)
     if not a.no_bench:
-        bench(md, utts, [int(b) for b in a.batches.split(",") if b], a.seconds, a.gemm, a.threads)
+        bench(md, utts, [int(b) for b in a.batches.split(",") if b], a.seconds, a.gemm, a.threads,
+              a.device)
     return 0 if ok else 1
 
 

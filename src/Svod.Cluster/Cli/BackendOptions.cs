@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Svod.Cluster.Configuration;
+using Svod.Gpu.Cuda;
 using Svod.Gpu.Decoding;
 using Svod.Gpu.Models;
 
@@ -11,8 +12,9 @@ internal sealed class BackendOptions
 {
     public Option<string?> Backend { get; } = new("--backend")
     {
-        Description = "AdvanceDecoding backend: 'cpu' (SIMD, always available) or 'auto' (the best available; cpu " +
-            "in this build). Default: svod.decoding.backend from the configuration.",
+        Description = "AdvanceDecoding backend: 'cpu' (SIMD, always available), 'cuda' (an NVIDIA GPU; fails at once " +
+            "with the reason where there is none) or 'auto' (cuda when it can start, else cpu). Default: " +
+            "svod.decoding.backend from the configuration.",
     };
 
     public Option<int?> Threads { get; } = CliOptions.PositiveIntSetting("--threads",
@@ -21,7 +23,7 @@ internal sealed class BackendOptions
     public Option<int?> MaxFramesPerCall { get; } = CliOptions.PositiveIntSetting("--max-frames-per-call",
         "Most frames one lane consumes per AdvanceDecoding call.", "svod.lanes.max-frames-per-call");
 
-    public BackendOptions() => Backend.AcceptOnlyFromAmong("cpu", "auto");
+    public BackendOptions() => Backend.AcceptOnlyFromAmong([.. DecoderBackends.Names]);
 
     public void AddTo(Command command)
     {
@@ -40,9 +42,8 @@ internal sealed class BackendOptions
         lanes = Math.Min(lanes, Math.Max(1, utterances.Count));
         var threads = parse.GetValue(Threads) ?? settings.Options.Decoding.Threads;
         var framesPerCall = parse.GetValue(MaxFramesPerCall) ?? settings.Options.Lanes.MaxFramesPerCall;
-        var backends = Enumerable.Range(0, threads)
-            .Select(IDecoderBackend (_) => new CpuDecoderBackend(model, lanes, lanes, framesPerCall))
-            .ToArray();
+        var kind = parse.GetValue(Backend) ?? settings.Options.Decoding.Backend;
+        var backends = Create(kind, threads, model, lanes, framesPerCall);
         try
         {
             var (results, stats) = OfflineDecoder.Decode(backends, utterances, completed, cancellationToken);
@@ -54,6 +55,39 @@ internal sealed class BackendOptions
             {
                 backend.Dispose();
             }
+        }
+    }
+
+    /// <summary>One backend of <paramref name="kind"/> per thread; <c>auto</c> says on stderr why it fell back to the
+    /// cpu. A <c>cuda</c> backend that cannot start ends the command with its reason, exit code 69.</summary>
+    public static IDecoderBackend[] Create(string kind, int count, RnntModel model, int lanes, int framesPerCall)
+    {
+        var backends = new List<IDecoderBackend>(count);
+        var told = false;
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                backends.Add(DecoderBackends.Create(kind, model, lanes, lanes, framesPerCall, reason =>
+                {
+                    if (!told)
+                    {
+                        told = true;
+                        Console.Error.WriteLine($"svod: {reason}");
+                    }
+                }));
+            }
+
+            return [.. backends];
+        }
+        catch (Exception e) when (e is CudaUnavailableException or CudaException)
+        {
+            foreach (var backend in backends)
+            {
+                backend.Dispose();
+            }
+
+            throw new CliException(e.Message, ExitCodes.Unavailable);
         }
     }
 

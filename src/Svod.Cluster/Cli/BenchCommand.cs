@@ -65,11 +65,12 @@ internal static class BenchCommand
             Description = "Load mode: instead of load, open this many utterances holding one message of frames each and " +
                 "report the memory per open channel of every node given (summed over a cluster's nodes).",
         };
+        var backend = new BackendOptions().Backend;
         var command = new Command("bench",
             "Measure AdvanceDecoding frames/s on one thread for several batch sizes, beside this core's SGEMM rate; " +
             "or, with --server, load a running node and measure latency.");
         foreach (var o in new Option[] { preset, model, frames, batches, seconds, tokensPerFrame, utteranceFrames,
-                     maxFramesPerCall, seed, json }.Concat(server.All).Concat([streams, duration, realtime, chunk, connections,
+                     maxFramesPerCall, seed, backend, json }.Concat(server.All).Concat([streams, duration, realtime, chunk, connections,
                      expected, idle]))
         {
             command.Options.Add(o);
@@ -89,7 +90,8 @@ internal static class BenchCommand
 
             var settings = new BenchRun.Settings(
                 parse.GetValue(batches)!, parse.GetValue(seconds),
-                parse.GetValue(maxFramesPerCall) ?? configuration.Options.Lanes.MaxFramesPerCall, parse.GetValue(json));
+                parse.GetValue(maxFramesPerCall) ?? configuration.Options.Lanes.MaxFramesPerCall, parse.GetValue(json),
+                parse.GetValue(backend) ?? configuration.Options.Decoding.Backend);
             var workloads = Workloads(parse.GetValue(model), parse.GetValue(frames) ?? [], parse.GetValue(preset)!,
                 parse.GetValue(tokensPerFrame), parse.GetValue(utteranceFrames), parse.GetValue(seed), settings.Json,
                 configuration);
@@ -105,7 +107,7 @@ internal static class BenchCommand
         return command;
     }
 
-    private static IEnumerable<BenchRun.Workload> Workloads(string? modelPath, string[] framePaths, string preset,
+    internal static IEnumerable<BenchRun.Workload> Workloads(string? modelPath, string[] framePaths, string preset,
         double tokensPerFrame, int utteranceFrames, int seed, bool json, Configuration.SvodSettings configuration)
     {
         if (modelPath is not null)
@@ -158,7 +160,7 @@ internal static class BenchCommand
         return [.. result];
     }
 
-    private static int[] ParseList(System.CommandLine.Parsing.ArgumentResult result)
+    internal static int[] ParseList(System.CommandLine.Parsing.ArgumentResult result)
     {
         var values = new List<int>();
         foreach (var token in result.Tokens)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Svod.Gpu.Cuda;
 using Svod.Gpu.Decoding;
 using Svod.Gpu.Models;
 
@@ -8,7 +9,9 @@ namespace Svod.Cluster.Cli;
 /// <summary>The measuring loop of <c>svod bench</c>: lanes stream their utterances in chunks, every call timed.</summary>
 internal static class BenchRun
 {
-    public sealed record Settings(int[] Batches, double Seconds, int MaxFramesPerCall, bool Json);
+    /// <param name="Backend">cpu, cuda or auto (<see cref="DecoderBackends"/>).</param>
+    public sealed record Settings(int[] Batches, double Seconds, int MaxFramesPerCall, bool Json,
+        string Backend = DecoderBackends.Cpu);
 
     public sealed record Workload(string Name, RnntModel Model, IReadOnlyList<float[]> Utterances);
 
@@ -25,20 +28,25 @@ internal static class BenchRun
                 $"single-core SGEMM (svod kernel, 256x1024x1024): {sgemmGflops:F1} GFLOP/s"));
     }
 
+    /// <param name="sgemmGflops">this core's SGEMM rate for the %SGEMM column; 0 leaves it out (a GPU).</param>
     public static void Measure(Workload workload, Settings settings, double sgemmGflops, CancellationToken cancel)
     {
         var dims = workload.Model.Dims;
         if (!settings.Json)
         {
             Console.Out.WriteLine();
-            Console.Out.WriteLine($"{workload.Name}: AdvanceDecoding, 1 thread, {settings.MaxFramesPerCall} frames per lane per call");
+            Console.Out.WriteLine($"{workload.Name}: AdvanceDecoding, 1 thread, {settings.MaxFramesPerCall} frames per lane per call, " +
+                $"backend {settings.Backend}");
             Console.Out.WriteLine(
-                "  batch     frames/s        RTFx   us/call  tok/frame  GFLOP/s  %SGEMM   pack  encoder  joint  predictor  read");
+                "  batch     frames/s        RTFx   us/call  tok/frame  GFLOP/s  %SGEMM   pack  encoder  joint  predictor  read" +
+                "  device B/channel");
         }
 
         foreach (var batch in settings.Batches)
         {
-            using var backend = new CpuDecoderBackend(workload.Model, batch, batch, settings.MaxFramesPerCall);
+            using var backend = BackendOptions.Create(settings.Backend, 1, workload.Model, batch,
+                settings.MaxFramesPerCall)[0];
+            var deviceBytes = (backend as CudaDecoderBackend)?.DeviceBytesPerChannel ?? 0;
             RunRounds(backend, workload.Utterances, 0, 1, cancel); // warm-up: JIT, caches, page faults
             var stats = default(DecodeCallStats);
             var calls = 0L;
@@ -62,17 +70,30 @@ internal static class BenchRun
             {
                 Console.Out.WriteLine(JsonLines.Write(w =>
                 {
-                    w.WriteString("impl", "svod-cpu");
+                    w.WriteString("impl", $"svod-{backend.Name}");
                     w.WriteString("workload", workload.Name);
+                    w.WriteString("model", workload.Name);
                     w.WriteNumber("threads", 1);
                     w.WriteNumber("batch", batch);
+                    w.WriteNumber("lanes", batch);
                     w.WriteNumber("frames", stats.Frames);
                     w.WriteNumber("seconds", Math.Round(seconds, 4));
                     w.WriteNumber("frames_per_s", Math.Round(rate, 1));
                     w.WriteNumber("tokens_per_frame", Math.Round(tokensPerFrame, 4));
                     w.WriteNumber("us_per_call", Math.Round(seconds / calls * 1e6, 2));
+                    w.WriteNumber("call_ms", Math.Round(seconds / calls * 1e3, 3));
+                    w.WriteNumber("rtfx", Math.Round(rate * 0.04, 1));
+                    if (deviceBytes > 0)
+                    {
+                        w.WriteNumber("gpu_bytes_per_channel", deviceBytes);
+                    }
+
                     w.WriteNumber("gflops", Math.Round(gflops, 2));
-                    w.WriteNumber("sgemm_gflops", Math.Round(sgemmGflops, 1));
+                    if (sgemmGflops > 0)
+                    {
+                        w.WriteNumber("sgemm_gflops", Math.Round(sgemmGflops, 1));
+                    }
+
                     w.WriteNumber("pack_pct", Math.Round(Share(stats.PackTicks), 1));
                     w.WriteNumber("encoder_pct", Math.Round(Share(stats.EncoderTicks), 1));
                     w.WriteNumber("joint_pct", Math.Round(Share(stats.JointTicks), 1));
@@ -84,12 +105,15 @@ internal static class BenchRun
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {batch,5} {rate,12:N0} {rate * 0.04,11:N0} {seconds / calls * 1e6,9:N1} {tokensPerFrame,10:F3} " +
-                    $"{gflops,8:F1} {100 * gflops / sgemmGflops,6:F1}% {Share(stats.PackTicks),5:F1}% " +
+                    $"{gflops,8:F1} {(sgemmGflops > 0 ? 100 * gflops / sgemmGflops : 0),6:F1}% {Share(stats.PackTicks),5:F1}% " +
                     $"{Share(stats.EncoderTicks),7:F1}% {Share(stats.JointTicks),5:F1}% " +
-                    $"{Share(stats.PredictorTicks),9:F1}% {Share(stats.ReadTicks),4:F1}%"));
+                    $"{Share(stats.PredictorTicks),9:F1}% {Share(stats.ReadTicks),4:F1}% {DeviceColumn(deviceBytes)}"));
             }
         }
     }
+
+    private static string DeviceColumn(long bytes) =>
+        bytes > 0 ? bytes.ToString("N0", CultureInfo.InvariantCulture).PadLeft(17) : "";
 
     /// <summary>Every lane streams one utterance to its end in chunks of the backend's frames per call.</summary>
     private static (DecodeCallStats Stats, long Calls) RunRounds(

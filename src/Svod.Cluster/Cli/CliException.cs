@@ -16,6 +16,10 @@ internal static class ExitCodes
     /// <summary>Nothing was done: a missing or malformed model, path or option value.</summary>
     public const int BadInput = 2;
 
+    /// <summary>What the run needs is not on this machine (<c>--backend cuda</c> without a CUDA device, driver or
+    /// libraries): sysexits' EX_UNAVAILABLE.</summary>
+    public const int Unavailable = 69;
+
     /// <summary>An unexpected failure inside svod (a bug): reported with its stack trace.</summary>
     public const int InternalError = 70;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Svod.Cluster.Node;
 using Svod.Cluster.Configuration;
 using Svod.Cluster.Persistence;
+using Svod.Gpu.Cuda;
 using Svod.Gpu.Demo;
 using Svod.Gpu.Models;
 
@@ -135,6 +136,11 @@ internal static class NodeCommand
         catch (ConfigurationException e)
         {
             throw new CliException(e.Message);
+        }
+        catch (Exception e) when (e is CudaUnavailableException or CudaException)
+        {
+            throw new CliException($"svod.decoding.backend = {settings.Options.Decoding.Backend}: {e.Message}",
+                ExitCodes.Unavailable);
         }
         catch (IOException e) when (directory is not null)
         {

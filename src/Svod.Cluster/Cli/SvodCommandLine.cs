@@ -19,6 +19,7 @@ internal static class SvodCommandLine
         root.Subcommands.Add(ModelCommand.Create(config));
         root.Subcommands.Add(FramesCommand.Create(config));
         root.Subcommands.Add(BenchCommand.Create(config));
+        root.Subcommands.Add(GpuCheckCommand.Create(config));
         root.Subcommands.Add(ConfigCommand.Create(config));
         root.Subcommands.Add(NodeCommand.Create(config));
         root.Subcommands.Add(TranscribeCommand.Create(config));

@@ -100,7 +100,7 @@ public sealed class SecurityOptions
 /// <summary><c>svod.decoding</c>: how utterances are decoded.</summary>
 public sealed class DecodingOptions
 {
-    /// <summary>AdvanceDecoding backend: <c>cpu</c> or <c>auto</c>.</summary>
+    /// <summary>AdvanceDecoding backend: <c>cpu</c>, <c>cuda</c> or <c>auto</c>.</summary>
     [ConfigurationKeyName("backend")]
     public string Backend { get; set; } = "auto";
 

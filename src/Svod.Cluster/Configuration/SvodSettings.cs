@@ -59,7 +59,8 @@ public sealed class SvodSettings
 
     private static void Validate(HoconConfig hocon, SvodOptions options)
     {
-        Require(options.Decoding.Backend is "cpu" or "auto", "svod.decoding.backend", "must be cpu or auto");
+        Require(options.Decoding.Backend is "cpu" or "cuda" or "auto", "svod.decoding.backend",
+            "must be cpu, cuda or auto");
         Require(options.Decoding.Threads >= 1, "svod.decoding.threads", "must be at least 1");
         Require(options.Decoding.MaxSymbolsPerStep >= 0, "svod.decoding.max-symbols-per-step",
             "must be 0 (the model's value) or more");

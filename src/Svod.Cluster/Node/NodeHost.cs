@@ -49,8 +49,10 @@ public sealed partial class NodeHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(models);
         var options = settings.Options;
+        var fellBack = new List<string>();
         _models = models.ToDictionary(m => m.Key,
-            m => new ServedModel(m.Key, m.Value, options.Node.Channels, options.Lanes.Count, options.Lanes.MaxFramesPerCall));
+            m => new ServedModel(m.Key, m.Value, options.Node.Channels, options.Lanes.Count,
+                options.Lanes.MaxFramesPerCall, options.Decoding.Backend, reason => fellBack.Add($"{m.Key}: {reason}")));
         _drainTimeout = options.Node.DrainTimeout;
         var builder = WebApplication.CreateSlimBuilder();
         var urls = options.Node.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries);
@@ -64,6 +66,12 @@ public sealed partial class NodeHost : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         _app = builder.Build();
         var logs = _app.Services.GetService(typeof(ILoggerFactory)) as ILoggerFactory;
+        if (logs is not null)
+        {
+            var log = logs.CreateLogger<NodeHost>();
+            fellBack.ForEach(reason => LogBackendFellBack(log, reason));
+        }
+
         _actors = new ActorSystem(TimeProvider.System, logs);
         _advertise = options.Cluster.Advertise;
         _nodeId = options.Cluster.NodeId;
@@ -276,4 +284,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         var header = request.Headers.Authorization.ToString();
         return header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;
     }
+
+    [LoggerMessage(1310, LogLevel.Warning, "model {Reason}")]
+    private static partial void LogBackendFellBack(ILogger log, string reason);
 }

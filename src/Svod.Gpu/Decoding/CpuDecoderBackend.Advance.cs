@@ -15,7 +15,7 @@ public sealed unsafe partial class CpuDecoderBackend
     public void AdvanceDecoding(ReadOnlySpan<DecodeRequest> batch, AdvanceResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        Validate(batch, result);
+        _validator.Validate(batch, result);
         result.Reset(batch.Length);
         result.Stats.Lanes = batch.Length;
         for (var start = 0; start < batch.Length; start += LaneGroup)
@@ -229,44 +229,5 @@ public sealed unsafe partial class CpuDecoderBackend
         }
 
         Gemm.Multiply(_predictor, x, y, a, emitters, pad);
-    }
-
-    private void Validate(ReadOnlySpan<DecodeRequest> batch, AdvanceResult result)
-    {
-        if (batch.Length > NumLanes)
-        {
-            throw new ArgumentException($"batch has {batch.Length} entries; this backend has {NumLanes} lanes",
-                nameof(batch));
-        }
-
-        if (result.MaxEntries < batch.Length || result.MaxTokensPerEntry < MaxFramesPerLane * _maxSymbols)
-        {
-            throw new ArgumentException("result buffer is smaller than this backend's; use CreateResult()",
-                nameof(result));
-        }
-
-        var call = ++_callId;
-        for (var i = 0; i < batch.Length; i++)
-        {
-            var channel = batch[i].Channel;
-            if ((uint)channel >= (uint)NumChannels)
-            {
-                throw new ArgumentOutOfRangeException(nameof(batch),
-                    $"entry {i}: channel {channel} is outside 0..{NumChannels - 1}");
-            }
-
-            if (_channelCall[channel] == call)
-            {
-                throw new ArgumentException($"entry {i}: channel {channel} appears twice in one call", nameof(batch));
-            }
-
-            _channelCall[channel] = call;
-            if (batch[i].Frames.Length % _dims.EncoderDim != 0)
-            {
-                throw new ArgumentException(
-                    $"entry {i}: {batch[i].Frames.Length} floats is not a whole number of {_dims.EncoderDim}-wide frames",
-                    nameof(batch));
-            }
-        }
     }
 }

@@ -87,8 +87,5 @@ public sealed unsafe partial class CpuDecoderBackend
         }
     }
 
-    private int CheckChannel(int channel) =>
-        (uint)channel < (uint)NumChannels
-            ? channel
-            : throw new ArgumentOutOfRangeException(nameof(channel), $"channel {channel} is outside 0..{NumChannels - 1}");
+    private int CheckChannel(int channel) => _validator.CheckChannel(channel);
 }

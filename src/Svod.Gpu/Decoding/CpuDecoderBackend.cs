@@ -46,9 +46,7 @@ public sealed unsafe partial class CpuDecoderBackend : IDecoderBackend
     private readonly LaneScratch _lanes;
     private DecodeCallStats _totals;
 
-    /// <summary>Per channel, the id of the last call that used it: finds a channel given twice in one call.</summary>
-    private readonly int[] _channelCall;
-    private int _callId;
+    private readonly CallValidator _validator;
 
     public CpuDecoderBackend(RnntModel model, int channels, int lanes, int maxFramesPerLane = 64)
     {
@@ -95,7 +93,7 @@ public sealed unsafe partial class CpuDecoderBackend : IDecoderBackend
         _inputTable = BuildInputTable(model);
         (_initialH, _initialC, _initialPredictor) = BuildInitialState(model);
         _channels = new ChannelTable(channels, layers, _hiddenStride, _jointPad);
-        _channelCall = new int[channels];
+        _validator = new CallValidator(channels, lanes, maxFramesPerLane * _maxSymbols, _dims.EncoderDim);
         var all = new int[channels];
         for (var i = 0; i < channels; i++)
         {
