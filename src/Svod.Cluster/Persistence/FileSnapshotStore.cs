@@ -205,49 +205,56 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            ResetBuffer();
-            var kept = new List<(string Id, Entry Entry)>(last.Count);
-            var forgotten = new List<string>();
-            foreach (var (id, shard, epoch, final, retention) in last)
-            {
-                var offset = _end + _buffer.WrittenCount;
-                if (final is not null)
-                {
-                    var expires = ExpiryOf(retention);
-                    var size = EncodeRecord(_buffer, RecordKind.Complete, id, shard, epoch, expires, final);
-                    kept.Add((id, new Entry(shard, epoch, expires, offset, size)));
-                }
-                else if (_snapshots.ContainsKey(id) || _finals.ContainsKey(id))
-                {
-                    EncodeRecord(_buffer, RecordKind.Delete, id, shard, epoch, 0, default);
-                    forgotten.Add(id);
-                }
-            }
-
-            if (_buffer.WrittenCount > 0)
-            {
-                AppendBuffer();
-                foreach (var (id, entry) in kept)
-                {
-                    Remove(_snapshots, id);
-                    Put(_finals, id, entry);
-                }
-
-                foreach (var id in forgotten)
-                {
-                    Remove(_snapshots, id);
-                    Remove(_finals, id);
-                }
-
-                CompactIfMostlyDead();
-            }
-
+            FinishHeld(last);
             return FrozenSet<string>.Empty;
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>FinishAsync's work, the gate held; ids unique.</summary>
+    private void FinishHeld(IReadOnlyList<FinishedUtterance> last)
+    {
+        ResetBuffer();
+        var kept = new List<(string Id, Entry Entry)>(last.Count);
+        var forgotten = new List<string>();
+        foreach (var (id, shard, epoch, final, retention) in last)
+        {
+            var offset = _end + _buffer.WrittenCount;
+            if (final is not null)
+            {
+                var expires = ExpiryOf(retention);
+                var size = EncodeRecord(_buffer, RecordKind.Complete, id, shard, epoch, expires, final);
+                kept.Add((id, new Entry(shard, epoch, expires, offset, size)));
+            }
+            else if (_snapshots.ContainsKey(id) || _finals.ContainsKey(id))
+            {
+                EncodeRecord(_buffer, RecordKind.Delete, id, shard, epoch, 0, default);
+                forgotten.Add(id);
+            }
+        }
+
+        if (_buffer.WrittenCount == 0)
+        {
+            return;
+        }
+
+        AppendBuffer();
+        foreach (var (id, entry) in kept)
+        {
+            Remove(_snapshots, id);
+            Put(_finals, id, entry);
+        }
+
+        foreach (var id in forgotten)
+        {
+            Remove(_snapshots, id);
+            Remove(_finals, id);
+        }
+
+        CompactIfMostlyDead();
     }
 
     public async Task<byte[]?> ReadFinalAsync(string utteranceId, CancellationToken cancellationToken)
@@ -273,57 +280,44 @@ public sealed partial class FileSnapshotStore : ISnapshotStore
     public async Task<int> ExpireAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
-        int expired;
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            expired = ForgetExpiredFinals();
+            var expired = ForgetExpiredFinals();
+            FinishHeld(Abandoned());
             CompactIfMostlyDead();
+            return expired;
         }
         finally
         {
             _gate.Release();
         }
-
-        var abandoned = await AbandonedAsync(cancellationToken);
-        if (abandoned.Count > 0)
-        {
-            await FinishAsync(abandoned, cancellationToken);
-        }
-
-        return expired;
     }
 
-    private async Task<List<FinishedUtterance>> AbandonedAsync(CancellationToken cancellationToken)
+    /// <summary>Snapshots whose frames have not changed since a sweep at least the abandonment time ago, as
+    /// deletions; notes the frames of the others. The gate held.</summary>
+    private List<FinishedUtterance> Abandoned()
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
+        var now = NowMilliseconds();
+        var abandoned = new List<FinishedUtterance>();
+        foreach (var (id, entry) in _snapshots)
         {
-            var now = NowMilliseconds();
-            var abandoned = new List<FinishedUtterance>();
-            foreach (var (id, entry) in _snapshots)
+            if (!_unchanged.TryGetValue(id, out var seen) || seen.Frames != entry.Value)
             {
-                if (!_unchanged.TryGetValue(id, out var seen) || seen.Frames != entry.Value)
-                {
-                    _unchanged[id] = (entry.Value, now);
-                }
-                else if (now - seen.Since >= _abandonedAfterMs)
-                {
-                    abandoned.Add(new FinishedUtterance(id, entry.Shard, entry.Epoch, null, TimeSpan.Zero));
-                }
+                _unchanged[id] = (entry.Value, now);
             }
-
-            foreach (var id in _unchanged.Keys.Where(id => !_snapshots.ContainsKey(id)).ToList())
+            else if (now - seen.Since >= _abandonedAfterMs)
             {
-                _unchanged.Remove(id);
+                abandoned.Add(new FinishedUtterance(id, entry.Shard, entry.Epoch, null, TimeSpan.Zero));
             }
-
-            return abandoned;
         }
-        finally
+
+        foreach (var id in _unchanged.Keys.Where(id => !_snapshots.ContainsKey(id)).ToList())
         {
-            _gate.Release();
+            _unchanged.Remove(id);
         }
+
+        return abandoned;
     }
 
     public async ValueTask DisposeAsync()
