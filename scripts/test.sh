@@ -3,11 +3,12 @@
 #   PyTorch reference (GigaAM greedy decoding): python3-torch, python3-numpy, python3-sentencepiece
 #   SentencePiece tools (tokenizer tests):      sentencepiece (spm_train, spm_encode, spm_decode)
 #   Cluster tests (a private server per fixture): postgresql (initdb, pg_ctl from /usr/lib/postgresql/*/bin)
+#   WFST tests (OpenFst is the oracle):          libfst-tools (fstcompile, fstprint, fstshortestpath, ...)
 # Usage: bash scripts/test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(python3-torch python3-numpy python3-sentencepiece sentencepiece postgresql)
+packages=(python3-torch python3-numpy python3-sentencepiece sentencepiece postgresql libfst-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -53,6 +53,24 @@ public sealed class BackendSelectionTests
     }
 
     [Fact]
+    public async Task A_node_on_auto_serves_on_the_backend_it_could_start_and_says_so_in_stats_and_log()
+    {
+        await using var node = await NodeProcess.StartAsync("-D", "svod.decoding.backend=auto");
+        using var http = new HttpClient();
+
+        using var stats = System.Text.Json.JsonDocument.Parse(
+            await http.GetStringAsync(new Uri(node.BaseUri, "/v1/stats")));
+
+        var demo = stats.RootElement.GetProperty("models").EnumerateArray()
+            .Single(m => m.GetProperty("name").GetString() == "demo");
+        Assert.Equal(HasCuda ? "cuda" : "cpu", demo.GetProperty("backend").GetString());
+        if (!HasCuda)
+        {
+            Assert.Equal(1, node.CountOutput("demo: CUDA backend unavailable: "));
+        }
+    }
+
+    [Fact]
     public async Task Gpu_check_without_a_device_exits_69_with_the_reason()
     {
         if (HasCuda)

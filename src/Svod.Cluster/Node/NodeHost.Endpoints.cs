@@ -39,6 +39,7 @@ public sealed partial class NodeHost
                 var stats = model.Pool.Stats;
                 w.WriteStartObject();
                 w.WriteString("name", model.Name);
+                w.WriteString("backend", model.Backend);
                 w.WriteNumber("channels_open", stats.OpenChannels);
                 w.WriteNumber("channels", model.Pool.NumChannels);
                 w.WriteNumber("lanes", model.Pool.NumLanes);
