@@ -164,7 +164,14 @@ public static class ModelDirectory
         return new RnntDims(encHidden, predHidden, layers, jointHidden, classes);
     }
 
-    private static ITokenizer ReadTokenizer(ModelConfigJson config, string directory, RnntDims dims)
+    private static ITokenizer ReadTokenizer(ModelConfigJson config, string directory, RnntDims dims) =>
+        ReadTokenizer(config, directory, dims.NumClasses, "head.joint.num_classes");
+
+    /// <summary>GigaAM's <c>Tokenizer</c> (SentencePiece when <c>decoding.model_path</c> is set, else the inline
+    /// character vocabulary), checked to have one token fewer than the <paramref name="classesKey"/> classes (the
+    /// blank). Shared by the RNN-T and CTC model directories.</summary>
+    internal static ITokenizer ReadTokenizer(ModelConfigJson config, string directory, int classes,
+        string classesKey)
     {
         ITokenizer tokenizer;
         string counted;
@@ -182,9 +189,9 @@ public static class ModelDirectory
             counted = $"the vocabulary has {tokenizer.Count} tokens";
         }
 
-        if (tokenizer.Count + 1 != dims.NumClasses)
+        if (tokenizer.Count + 1 != classes)
         {
-            throw config.Error($"head.joint.num_classes is {dims.NumClasses} but {counted} (+1 blank)");
+            throw config.Error($"{classesKey} is {classes} but {counted} (+1 blank)");
         }
 
         return tokenizer;
