@@ -41,7 +41,8 @@ public static class RequiredTool
         return true;
     }
 
-    private static string PackageOf(string name) => name.StartsWith("spm_", StringComparison.Ordinal)
-        ? "sentencepiece"
+    private static string PackageOf(string name) =>
+        name.StartsWith("spm_", StringComparison.Ordinal) ? "sentencepiece"
+        : name.StartsWith("fst", StringComparison.Ordinal) ? "libfst-tools"
         : "unknown";
 }
