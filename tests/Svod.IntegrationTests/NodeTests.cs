@@ -101,7 +101,9 @@ public sealed class NodeTests
     [Fact]
     public async Task Messages_sent_before_the_client_heard_its_utterance_end_are_dropped_and_a_new_Start_reopens_it()
     {
-        await using var node = await NodeProcess.StartAsync("-D", "svod.node.idle-timeout=300ms");
+        // Long enough that the reopened utterance's frames, sent at once, always beat it on a loaded machine (at
+        // 300 ms a CI run saw the second Start time out too).
+        await using var node = await NodeProcess.StartAsync("-D", "svod.node.idle-timeout=2s");
         await using var connection = await RawConnection.OpenAsync(node.StreamUri);
         var frames = new SyntheticEncoder(DemoModel.Create()).Encode("again");
         await connection.StartAsync("u");
