@@ -6,7 +6,7 @@ namespace Svod.Gpu.Tests;
 /// <summary>The AdvanceDecoding contract of the CPU backend beyond exactness: limits, bad calls, state bytes.</summary>
 public sealed class BackendContractTests
 {
-    private static readonly RnntDims Small = new(EncoderDim: 24, PredHidden: 12, PredLayers: 1, JointHidden: 20, NumClasses: 9);
+    internal static readonly RnntDims Small = new(EncoderDim: 24, PredHidden: 12, PredLayers: 1, JointHidden: 20, NumClasses: 9);
 
     [Fact]
     public void A_channel_state_at_GigaAM_sizes_is_at_most_4_KB_plus_8_bytes_a_token()
@@ -58,6 +58,14 @@ public sealed class BackendContractTests
     {
         var model = RandomModel.Create(Small, seed: 3, blankBias: -1f);
         using var backend = new CpuDecoderBackend(model, channels: 4, lanes: 2, maxFramesPerLane: 8);
+        AssertRefusesBadCalls(backend, model);
+    }
+
+    /// <summary>Every backend's refusals, on a backend of 4 channels and 2 lanes of 8 frames for <paramref name="model"/>
+    /// (dims <see cref="Small"/>): each bad call throws before any channel changes, then a good call on channel 1
+    /// decodes as the reference does.</summary>
+    internal static void AssertRefusesBadCalls(IDecoderBackend backend, RnntModel model)
+    {
         var result = backend.CreateResult();
         var frames = RandomModel.Frames(Small, 5, new Random(3));
         Assert.Throws<ArgumentException>(() =>
@@ -69,6 +77,8 @@ public sealed class BackendContractTests
         Assert.Throws<ArgumentException>(() =>
             backend.AdvanceDecoding([new DecodeRequest(0, frames.AsMemory(0, frames.Length - 1))], result));
         Assert.Throws<ArgumentException>(() => backend.AdvanceDecoding([new DecodeRequest(0, frames)], new AdvanceResult(1, 1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => backend.NumFramesDecoded(4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => backend.InitDecoding([-1]));
         for (var channel = 0; channel < 4; channel++)
         {
             Assert.Equal(0, backend.NumFramesDecoded(channel));

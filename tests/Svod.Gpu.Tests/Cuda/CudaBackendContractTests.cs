@@ -69,28 +69,7 @@ public sealed class CudaBackendContractTests(ITestOutputHelper output)
 
         var model = RandomModel.Create(Small, seed: 3, blankBias: -1f);
         using var backend = new CudaDecoderBackend(model, channels: 4, lanes: 2, maxFramesPerLane: 8);
-        var result = backend.CreateResult();
-        var frames = RandomModel.Frames(Small, 5, new Random(3));
-        Assert.Throws<ArgumentException>(() =>
-            backend.AdvanceDecoding([new DecodeRequest(1, frames), new DecodeRequest(1, frames)], result));
-        Assert.Throws<ArgumentOutOfRangeException>(() =>
-            backend.AdvanceDecoding([new DecodeRequest(0, frames), new DecodeRequest(4, frames)], result));
-        Assert.Throws<ArgumentException>(() => backend.AdvanceDecoding(
-            [new DecodeRequest(0, frames), new DecodeRequest(1, frames), new DecodeRequest(2, frames)], result));
-        Assert.Throws<ArgumentException>(() =>
-            backend.AdvanceDecoding([new DecodeRequest(0, frames.AsMemory(0, frames.Length - 1))], result));
-        Assert.Throws<ArgumentException>(() =>
-            backend.AdvanceDecoding([new DecodeRequest(0, frames)], new AdvanceResult(1, 1)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => backend.NumFramesDecoded(4));
-        Assert.Throws<ArgumentOutOfRangeException>(() => backend.InitDecoding([-1]));
-        for (var channel = 0; channel < 4; channel++)
-        {
-            Assert.Equal(0, backend.NumFramesDecoded(channel));
-        }
-
-        backend.AdvanceDecoding([new DecodeRequest(1, frames)], result);
-        backend.GetHypothesis(1, out var tokens, out _);
-        Assert.Equal(new ReferenceDecoder(model).Decode(frames).Tokens, tokens.ToArray());
+        BackendContractTests.AssertRefusesBadCalls(backend, model);
 
         var state = new byte[backend.ChannelStateSize(1)];
         backend.SaveChannel(1, state);
