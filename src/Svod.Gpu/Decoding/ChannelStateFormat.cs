@@ -132,7 +132,7 @@ public static class ChannelStateFormat
             TokensOffset: HeaderSize + (2 * stateFloats + dims.JointHidden) * 4);
     }
 
-    private static uint Fnv1A(ReadOnlySpan<byte> bytes)
+    internal static uint Fnv1A(ReadOnlySpan<byte> bytes)
     {
         var hash = 2166136261u;
         foreach (var b in bytes)
