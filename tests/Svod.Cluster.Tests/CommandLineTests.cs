@@ -38,7 +38,7 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("decode --frames a.npy", "--model")]
+    [InlineData("decode --model demo", "--frames")]
     [InlineData("decode --model demo --frames a.npy --batch 0", "--batch")]
     [InlineData("bench --batch 1,x", "'x'")]
     [InlineData("bench --preset huge", "huge")]

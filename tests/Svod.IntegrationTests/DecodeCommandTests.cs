@@ -122,26 +122,6 @@ public sealed class DecodeCommandTests
     }
 
     [Fact]
-    public async Task A_CTC_model_is_refused_by_the_RNNT_decoder_with_a_clear_message()
-    {
-        using var dir = new TempDirectory();
-        await File.WriteAllTextAsync(dir["config.json"], """
-            { "head": { "_target_": "gigaam.decoder.CTCHead", "feat_in": 64, "num_classes": 34 },
-              "decoding": { "_target_": "gigaam.decoding.CTCGreedyDecoding",
-                            "vocabulary": [" ", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o",
-                                           "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z", "'", ".", ",", "?", "!", "-"] } }
-            """);
-        SafeTensors.Write(dir["model.safetensors"],
-            [new SafeTensor("head.decoder_layers.0.weight", TensorDType.F32, [34, 64, 1], new float[34 * 64]),
-                new SafeTensor("head.decoder_layers.0.bias", TensorDType.F32, [34], new float[34])],
-            TensorDType.F32);
-        var run = await ProcessRun.SvodAsync("decode", "--model", dir.Path, "--frames", dir.Path);
-        Assert.Equal(2, run.ExitCode);
-        Assert.Contains("CTC", run.Stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", run.Stderr, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task A_frames_path_that_does_not_exist_is_reported()
     {
         var run = await ProcessRun.SvodAsync("decode", "--model", "demo", "--frames", "/no/such/frames.npy");

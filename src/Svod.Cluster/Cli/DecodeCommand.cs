@@ -10,7 +10,10 @@ internal static class DecodeCommand
 {
     public static Command Create(ConfigOptions config)
     {
-        var model = new Option<string>("--model") { Description = ModelSource.Help, Required = true };
+        var model = new Option<string?>("--model")
+        {
+            Description = ModelSource.Help + " A CTC model (GigaAM ctc) decodes greedily, or against --graph.",
+        };
         var frames = new Option<string[]>("--frames")
         {
             Description = FrameInputs.Help,
@@ -24,18 +27,35 @@ internal static class DecodeCommand
                 "line {frames, seconds, frames_per_s} last on stderr.",
         };
         var backend = new BackendOptions();
-        var command = new Command("decode", "Decode encoder frames (.npy files or directories) with greedy RNN-T.");
+        var wfst = new WfstCliOptions();
+        var command = new Command("decode",
+            "Decode encoder frames (.npy files or directories): greedy RNN-T, greedy CTC, or CTC log-probs searched " +
+            "against a decoding graph (--graph) with Kaldi CudaDecoder's beam search.");
         command.Options.Add(model);
         command.Options.Add(frames);
         command.Options.Add(batch);
         backend.AddTo(command);
+        wfst.AddTo(command);
         command.Options.Add(json);
         command.SetAction((parse, cancellationToken) =>
         {
             var settings = config.Load(parse);
-            return Task.FromResult(Run(parse, settings, parse.GetValue(model)!, parse.GetValue(frames)!,
-                parse.GetValue(batch) ?? settings.Options.Lanes.Count, parse.GetValue(json), backend,
-                cancellationToken));
+            var modelPath = parse.GetValue(model);
+            var lanes = parse.GetValue(batch) ?? settings.Options.Lanes.Count;
+            if (parse.GetValue(wfst.Graph) is not null || parse.GetValue(wfst.LogProbs) ||
+                (modelPath is not null && CtcDecode.IsCtcModel(modelPath)))
+            {
+                return Task.FromResult(CtcDecode.Run(parse, settings, modelPath, parse.GetValue(frames)!, lanes,
+                    parse.GetValue(json), wfst, backend, cancellationToken));
+            }
+
+            if (modelPath is null)
+            {
+                throw new CliException("--model is required (except with --graph and --log-probs)");
+            }
+
+            return Task.FromResult(Run(parse, settings, modelPath, parse.GetValue(frames)!, lanes,
+                parse.GetValue(json), backend, cancellationToken));
         });
         return command;
     }

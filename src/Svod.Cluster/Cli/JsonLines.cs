@@ -28,10 +28,11 @@ internal static class JsonLines
     /// <summary>
     /// One utterance's transcript as <c>svod decode</c> prints it: with <paramref name="json"/>
     /// <c>{"utterance", "text", "tokens", "frames"}</c>, else the name and the text separated by a tab. Every command
-    /// that prints transcripts uses this, so their outputs compare line for line.
+    /// that prints transcripts uses this, so their outputs compare line for line. A search's path adds its
+    /// <c>"cost"</c> (and whether it reached a final state).
     /// </summary>
     public static string Utterance(bool json, string name, string text, ReadOnlySpan<int> tokens,
-        ReadOnlySpan<int> frames)
+        ReadOnlySpan<int> frames, double? cost = null, bool? reachedFinal = null)
     {
         if (!json)
         {
@@ -46,6 +47,15 @@ internal static class JsonLines
             w.WriteString("text", text);
             w.WriteArray("tokens", tokenArray);
             w.WriteArray("frames", frameArray);
+            if (cost is { } c)
+            {
+                w.WriteNumber("cost", Math.Round(c, 4));
+            }
+
+            if (reachedFinal is { } f)
+            {
+                w.WriteBoolean("reached_final", f);
+            }
         });
     }
 

@@ -111,6 +111,34 @@ public sealed class DecodingOptions
     /// <summary>Overrides the model's <c>decoding.max_symbols_per_step</c>; 0 keeps the model's value.</summary>
     [ConfigurationKeyName("max-symbols-per-step")]
     public int MaxSymbolsPerStep { get; set; }
+
+    [ConfigurationKeyName("wfst")]
+    public WfstSearchOptions Wfst { get; set; } = new();
+}
+
+/// <summary><c>svod.decoding.wfst</c>: the lattice search of CTC log-probs against a graph (<c>svod decode
+/// --graph</c>), Kaldi CudaDecoder's settings and defaults.</summary>
+public sealed class WfstSearchOptions
+{
+    [ConfigurationKeyName("beam")]
+    public double Beam { get; set; } = 15;
+
+    [ConfigurationKeyName("lattice-beam")]
+    public double LatticeBeam { get; set; } = 10;
+
+    [ConfigurationKeyName("max-active")]
+    public int MaxActive { get; set; } = 10000;
+
+    /// <summary>0: 4 × max-active.</summary>
+    [ConfigurationKeyName("main-queue-capacity")]
+    public int MainQueueCapacity { get; set; }
+
+    /// <summary>0: 3 × the main queue.</summary>
+    [ConfigurationKeyName("aux-queue-capacity")]
+    public int AuxQueueCapacity { get; set; }
+
+    [ConfigurationKeyName("acoustic-scale")]
+    public double AcousticScale { get; set; } = 1;
 }
 
 /// <summary><c>svod.lanes</c>: the shape of an AdvanceDecoding call.</summary>

@@ -64,6 +64,15 @@ public sealed class SvodSettings
         Require(options.Decoding.Threads >= 1, "svod.decoding.threads", "must be at least 1");
         Require(options.Decoding.MaxSymbolsPerStep >= 0, "svod.decoding.max-symbols-per-step",
             "must be 0 (the model's value) or more");
+        var wfst = options.Decoding.Wfst;
+        Require(double.IsFinite(wfst.Beam) && wfst.Beam > 0, "svod.decoding.wfst.beam", "must be positive");
+        Require(double.IsFinite(wfst.LatticeBeam) && wfst.LatticeBeam > 0, "svod.decoding.wfst.lattice-beam",
+            "must be positive");
+        Require(wfst.MaxActive >= 1, "svod.decoding.wfst.max-active", "must be at least 1");
+        Require(wfst.MainQueueCapacity >= 0, "svod.decoding.wfst.main-queue-capacity", "must be 0 (default) or more");
+        Require(wfst.AuxQueueCapacity >= 0, "svod.decoding.wfst.aux-queue-capacity", "must be 0 (default) or more");
+        Require(double.IsFinite(wfst.AcousticScale) && wfst.AcousticScale > 0, "svod.decoding.wfst.acoustic-scale",
+            "must be positive");
         Require(options.Lanes.Count >= 1, "svod.lanes.count", "must be at least 1");
         Require(options.Lanes.MaxFramesPerCall >= 1, "svod.lanes.max-frames-per-call", "must be at least 1");
         Require(options.Node.MaxPendingFrames >= 1, "svod.node.max-pending-frames", "must be at least 1");

@@ -79,6 +79,27 @@ public sealed partial class CtcModel
         };
     }
 
+    /// <summary>Whether a directory's config.json describes a CTC model (a head without an RNN-T joint); false
+    /// for anything unreadable, which the RNN-T loader then reports.</summary>
+    public static bool IsCtcDirectory(string directory)
+    {
+        var configPath = Path.Combine(directory, ModelDirectory.ConfigFile);
+        if (!File.Exists(configPath))
+        {
+            return false;
+        }
+
+        try
+        {
+            var config = ModelConfigJson.Load(configPath);
+            return config.Has("head") && !config.Has("head.joint");
+        }
+        catch (ModelFormatException)
+        {
+            return false;
+        }
+    }
+
     private static void CheckShape(SafeTensor tensor, string path, int[] expected, string keys)
     {
         if (!tensor.Shape.AsSpan().SequenceEqual(expected))
