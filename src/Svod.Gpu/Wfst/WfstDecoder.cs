@@ -138,6 +138,8 @@ public sealed partial class WfstDecoder
         _totals.Frames += frames;
         result.Stats.Lanes = batch.Length;
         result.Stats.Frames = frames;
+
+        // The search has no pack/joint/predictor split; its whole time is filed under the joint, the step loop.
         result.Stats.JointTicks = Stopwatch.GetTimestamp() - started;
     }
 

@@ -116,6 +116,6 @@ internal sealed class WfstLaneScratch
         return slot;
     }
 
-    /// <summary>Bytes this scratch holds (2 maps of NumStates ints plus ~53 bytes per aux queue entry).</summary>
-    public long Bytes => 8L * StateGeneration.Length + 53L * AuxCapacity + 4L * (HistogramBins + 1);
+    /// <summary>Bytes this scratch holds (2 maps of NumStates ints plus 57 bytes per aux queue entry).</summary>
+    public long Bytes => 8L * StateGeneration.Length + 57L * AuxCapacity + 4L * (HistogramBins + 1);
 }
