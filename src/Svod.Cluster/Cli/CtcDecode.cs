@@ -14,12 +14,6 @@ namespace Svod.Cluster.Cli;
 /// </summary>
 internal static class CtcDecode
 {
-    /// <summary>Whether a <c>--model</c> directory holds a CTC model (its config has no RNN-T joint).</summary>
-    public static bool IsCtcModel(string path)
-    {
-        return CtcModel.IsCtcDirectory(path);
-    }
-
     public static int Run(ParseResult parse, SvodSettings settings, string? modelPath, string[] framePaths, int batch,
         bool json, WfstCliOptions options, BackendOptions backend, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Svod.Cluster.Configuration;
+using Svod.Gpu.Ctc;
 
 namespace Svod.Cluster.Cli;
 
@@ -43,7 +44,7 @@ internal static class DecodeCommand
             var modelPath = parse.GetValue(model);
             var lanes = parse.GetValue(batch) ?? settings.Options.Lanes.Count;
             if (parse.GetValue(wfst.Graph) is not null || parse.GetValue(wfst.LogProbs) ||
-                (modelPath is not null && CtcDecode.IsCtcModel(modelPath)))
+                (modelPath is not null && CtcModel.IsCtcDirectory(modelPath)))
             {
                 return Task.FromResult(CtcDecode.Run(parse, settings, modelPath, parse.GetValue(frames)!, lanes,
                     parse.GetValue(json), wfst, backend, cancellationToken));

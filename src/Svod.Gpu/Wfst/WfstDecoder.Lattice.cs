@@ -33,65 +33,48 @@ public sealed partial class WfstDecoder
         // of a tight lattice beam by rounding.
         var limit = bestCost + _options.LatticeBeam + 1e-3 + 1e-5 * c.FrameCount;
 
-        // Keep the tokens (arcs) on a path within the lattice beam, and number the nodes they touch.
-        var keep = new bool[tokens.Length];
+        // Keep the tokens (arcs) on a path within the lattice beam, with the node each enters, and number the
+        // nodes they touch.
+        var kept = new List<(int Token, int Node)>();
         var ids = new int[nodes.Length];
         ids.AsSpan().Fill(-1);
         ids[0] = 0;
         var numStates = 1;
-        var numArcs = 0;
         for (var n = 0; n < nodes.Length; n++)
         {
             for (var t = nodes[n].FirstToken; t < c.TokenEnd(n); t++)
             {
                 var token = tokens[t];
-                if (token.Arc < 0)
+                if (token.Arc < 0 || alpha[token.PrevNode] + weights[token.Arc] + token.Acoustic + beta[n] > limit)
                 {
                     continue;
                 }
 
-                var through = alpha[token.PrevNode] + weights[token.Arc] + token.Acoustic + beta[n];
-                if (through <= limit)
+                kept.Add((t, n));
+                if (ids[n] < 0)
                 {
-                    keep[t] = true;
-                    numArcs++;
-                    if (ids[n] < 0)
-                    {
-                        ids[n] = numStates++;
-                    }
+                    ids[n] = numStates++;
+                }
 
-                    if (ids[token.PrevNode] < 0)
-                    {
-                        ids[token.PrevNode] = numStates++;
-                    }
+                if (ids[token.PrevNode] < 0)
+                {
+                    ids[token.PrevNode] = numStates++;
                 }
             }
         }
 
         var builder = new WfstGraphBuilder(numStates, 0, $"lattice of channel {channel}");
-        for (var n = 0; n < nodes.Length; n++)
+        foreach (var (t, _) in kept)
         {
-            for (var t = nodes[n].FirstToken; t < c.TokenEnd(n); t++)
-            {
-                if (keep[t])
-                {
-                    builder.Count(ids[tokens[t].PrevNode], _graph.ILabels[tokens[t].Arc]);
-                }
-            }
+            builder.Count(ids[tokens[t].PrevNode], _graph.ILabels[tokens[t].Arc]);
         }
 
         builder.Allocate();
-        for (var n = 0; n < nodes.Length; n++)
+        foreach (var (t, n) in kept)
         {
-            for (var t = nodes[n].FirstToken; t < c.TokenEnd(n); t++)
-            {
-                if (keep[t])
-                {
-                    var arc = tokens[t].Arc;
-                    builder.Add(ids[tokens[t].PrevNode], _graph.ILabels[arc], _graph.OLabels[arc],
-                        weights[arc] + tokens[t].Acoustic, ids[n]);
-                }
-            }
+            var arc = tokens[t].Arc;
+            builder.Add(ids[tokens[t].PrevNode], _graph.ILabels[arc], _graph.OLabels[arc],
+                weights[arc] + tokens[t].Acoustic, ids[n]);
         }
 
         for (var n = c.FrontierStart; n < nodes.Length; n++)
